@@ -1,0 +1,3 @@
+"""katib-suggest: hyperparameter suggestion services for Kubeflow Katib."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,64 @@
+"""TPE, multivariate TPE and random search: optuna samplers over a replayed history."""
+
+from __future__ import annotations
+
+import warnings
+
+import optuna
+from optuna.trial import TrialState as OptunaState
+from optuna.trial import create_trial
+
+from katib_suggestion.backends.optuna_space import SpaceCodec
+from katib_suggestion.model import Proposal, SuggestionRequest, Trial, TrialState
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+# multivariate TPE is stable in practice but still flagged experimental
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def _tpe(request: SuggestionRequest, multivariate: bool) -> optuna.samplers.BaseSampler:
+    settings = request.experiment.settings
+    return optuna.samplers.TPESampler(
+        n_startup_trials=settings["n_startup_trials"],
+        n_ei_candidates=settings["n_ei_candidates"],
+        seed=request.seed,
+        multivariate=multivariate,
+        constant_liar=True,  # pending trials count as bad guesses, so a batch spreads out
+    )
+
+
+SAMPLERS = {
+    "tpe": lambda request: _tpe(request, multivariate=False),
+    "multivariate-tpe": lambda request: _tpe(request, multivariate=True),
+    "random": lambda request: optuna.samplers.RandomSampler(seed=request.seed),
+}
+
+
+def sample(request: SuggestionRequest) -> Proposal:
+    """Replay the history into a fresh in-memory study, then ask ``count`` times."""
+    experiment = request.experiment
+    codec = SpaceCodec(experiment.space)
+    study = optuna.create_study(
+        sampler=SAMPLERS[experiment.algorithm](request),
+        direction="maximize" if experiment.objective.maximize else "minimize",
+    )
+    study.add_trials([_replayed(t, codec) for t in request.history])
+    points = []
+    for _ in range(request.count):
+        # asked trials stay RUNNING, so the constant liar sees the batch so far
+        points.append(codec.from_optuna(study.ask(codec.distributions).params))
+    return Proposal(points)
+
+
+_STATES = {TrialState.PENDING: OptunaState.RUNNING, TrialState.FAILED: OptunaState.FAIL}
+
+
+def _replayed(trial: Trial, codec: SpaceCodec) -> optuna.trial.FrozenTrial:
+    params, distributions = codec.to_optuna(trial.params), codec.distributions
+    if trial.state is TrialState.COMPLETED:
+        return create_trial(params=params, distributions=distributions, value=trial.value)
+    if trial.state is TrialState.PRUNED:
+        # the last observation, ranked below every completed trial by TPE
+        return create_trial(params=params, distributions=distributions, state=OptunaState.PRUNED,
+                            intermediate_values={0: trial.value})
+    return create_trial(params=params, distributions=distributions, state=_STATES[trial.state])

@@ -1,0 +1,74 @@
+"""Turn a backend's proposals into a batch with no repeats, or a clear exhaustion error."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+
+from katib_suggestion.backend import Backend
+from katib_suggestion.errors import SearchSpaceExhausted
+from katib_suggestion.model import Point, SearchSpace, SuggestionRequest, Trial, TrialState
+from katib_suggestion.seeding import derive_seed
+
+# Backends propose again with the accepted points as pending this many times
+# before the remaining slots are filled with uniformly drawn unseen points.
+BACKEND_ROUNDS = 4
+# Finite spaces up to this size are enumerated when drawing unseen points.
+ENUMERATE_LIMIT = 200_000
+RANDOM_DRAWS = 10_000
+
+
+@dataclass(frozen=True)
+class Batch:
+    points: list[Point]
+    fallback: int  # how many (trailing) points came from the uniform fallback, not the backend
+    labels: dict[str, str] = field(default_factory=dict)  # the backend's labels for the batch
+
+
+def suggest_unique(backend: Backend, request: SuggestionRequest) -> Batch:
+    """``request.count`` points, none equal to a trial's point or to each other."""
+    space = request.experiment.space
+    seen = {space.key(t.params) for t in request.history}
+    size = space.cardinality()
+    if size is not None and size - len(seen) < request.count:
+        raise SearchSpaceExhausted(size, len(seen), request.count)
+    chosen: list[Point] = []
+    labels: dict[str, str] = {}
+    history = list(request.history)
+    for round_ in range(BACKEND_ROUNDS):
+        wanted = request.count - len(chosen)
+        if wanted == 0:
+            break
+        seed = request.seed if round_ == 0 else derive_seed(request.seed, "round", round_)
+        ask = replace(request, history=tuple(history), count=wanted, seed=seed)
+        proposal = backend.suggest(ask)
+        labels.update(proposal.labels)
+        for point in proposal.points[:wanted]:
+            key = space.key(point)
+            if key not in seen:
+                seen.add(key)
+                chosen.append(point)
+                history.append(Trial(f"batch-{len(chosen)}", point, TrialState.PENDING))
+    missing = request.count - len(chosen)
+    if missing:
+        rng = random.Random(derive_seed(request.seed, "fallback"))
+        chosen += _unseen_points(space, seen, missing, rng)
+    return Batch(chosen, missing, labels)
+
+
+def _unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], count: int, rng: random.Random) -> list[Point]:
+    size = space.cardinality()
+    if size is not None and size <= ENUMERATE_LIMIT:
+        free = [i for i in range(size) if space.key(space.point_at(i)) not in seen]
+        return [space.point_at(i) for i in rng.sample(free, count)]
+    points: list[Point] = []
+    for _ in range(RANDOM_DRAWS):
+        point = space.from_unit([rng.random() for _ in range(len(space))])
+        key = space.key(point)
+        if key not in seen:
+            seen.add(key)
+            points.append(point)
+            if len(points) == count:
+                return points
+    # A huge finite space this crowded is not reachable by a real experiment.
+    raise SearchSpaceExhausted(size or 0, len(seen), count - len(points))

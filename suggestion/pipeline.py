@@ -1,0 +1,82 @@
+"""One call from request to reply: decode, validate, suggest without repeats, encode."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from katib_api import api_pb2
+from katib_suggestion import wire
+from katib_suggestion.backend import Backend
+from katib_suggestion.batch import Batch, suggest_unique
+from katib_suggestion.errors import InvalidExperiment, InvalidRequest
+from katib_suggestion.model import Experiment, SuggestionRequest
+from katib_suggestion.seeding import derive_seed
+from katib_validators.experiment import parse_experiment
+from katib_validators.problems import Problem
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000  # far above any parallelTrialCount; a bigger count is a broken client
+FALLBACK_LABEL = {"katib-suggest/origin": "uniform-fallback"}
+
+
+def with_seed(experiment: Experiment) -> Experiment:
+    """The user's random_state, or one derived from the experiment name (returned to Katib,
+    which sends it back, so the sequence survives restarts either way)."""
+    if experiment.settings.get("random_state") is not None:
+        return experiment
+    seed = derive_seed("experiment", experiment.name)
+    return replace(experiment, settings={**experiment.settings, "random_state": seed})
+
+
+class Suggester:
+    """Serves one backend's algorithms; holds no per-experiment state."""
+
+    def __init__(self, backend_name: str, backend: Backend):
+        self.backend_name = backend_name
+        self.backend = backend
+
+    def experiment(self, message: api_pb2.Experiment) -> Experiment:
+        """The typed experiment with its seed resolved; InvalidExperiment lists every problem."""
+        experiment, problems = parse_experiment(wire.experiment_document(message), self.backend_name)
+        if problems:
+            raise InvalidExperiment(problems)
+        return with_seed(experiment)
+
+    def validate(self, message: api_pb2.Experiment) -> Experiment:
+        """Everything GetSuggestions would reject, rejected now (the only fail-fast point)."""
+        experiment = self.experiment(message)
+        try:  # a first suggestion proves the backend accepts the space and settings
+            self.backend.suggest(SuggestionRequest(experiment, (), 1, experiment.settings["random_state"]))
+        except Exception as error:  # noqa: BLE001 - reported to the user, logged with traceback
+            log.exception("dry run of %s failed", experiment.algorithm)
+            raise InvalidExperiment([Problem("spec.algorithm", f"{experiment.algorithm} cannot run on this "
+                                             f"experiment: {type(error).__name__}: {error}")]) from error
+        return experiment
+
+    def suggest(self, request: api_pb2.GetSuggestionsRequest, facts: dict) -> api_pb2.GetSuggestionsReply:
+        count = request.current_request_number
+        facts["count"] = count
+        if not 0 <= count <= MAX_BATCH:
+            raise InvalidRequest(f"current_request_number must be between 0 and {MAX_BATCH}, got {count}")
+        experiment = self.experiment(request.experiment)
+        facts.update(experiment=experiment.name, algorithm=experiment.algorithm)
+        history = wire.trials_to_history(request.trials, experiment.space, experiment.objective)
+        facts.update(history=len(history.trials), skipped=len(history.skipped))
+        if history.skipped:
+            log.warning("experiment %s: left %d trial(s) out of the history: %s", experiment.name,
+                        len(history.skipped), "; ".join(history.skipped[:5]))
+        seed = experiment.settings["random_state"]
+        batch = Batch([], 0)
+        if count:
+            batch = suggest_unique(self.backend, SuggestionRequest(
+                experiment, tuple(history.trials), count,
+                seed=derive_seed(seed, request.total_request_number, len(request.trials)),
+                suggested_before=max(request.total_request_number - count, len(request.trials)),
+            ))
+        facts["fallback"] = batch.fallback
+        own = len(batch.points) - batch.fallback
+        labels = [batch.labels] * own + [{**batch.labels, **FALLBACK_LABEL}] * batch.fallback
+        return wire.suggestions_reply(batch.points, experiment.space, request.experiment.spec.algorithm.algorithm_name,
+                                      {"random_state": str(seed)}, labels)

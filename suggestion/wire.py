@@ -1,0 +1,132 @@
+"""The only bridge to protobuf: Katib messages in, plain documents and typed trials out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from katib_api import api_pb2
+from katib_suggestion.model import Objective, Point, SearchSpace, Trial, TrialState
+
+_TYPES = {api_pb2.DOUBLE: "double", api_pb2.INT: "int", api_pb2.DISCRETE: "discrete",
+          api_pb2.CATEGORICAL: "categorical"}
+_DISTRIBUTIONS = {api_pb2.UNIFORM: "uniform", api_pb2.LOG_UNIFORM: "logUniform",
+                  api_pb2.NORMAL: "normal", api_pb2.LOG_NORMAL: "logNormal"}
+_OBJECTIVES = {api_pb2.MINIMIZE: "minimize", api_pb2.MAXIMIZE: "maximize"}
+_Condition = api_pb2.TrialStatus.TrialConditionType
+_PENDING = {_Condition.CREATED, _Condition.RUNNING}
+
+
+def experiment_document(experiment: api_pb2.Experiment) -> dict[str, Any]:
+    """The Experiment as users write it (Kubernetes field names), so problems name their fields."""
+    spec = experiment.spec
+    doc_spec: dict[str, Any] = {
+        "parameters": [_parameter(p) for p in spec.parameter_specs.parameters],
+        "objective": {
+            "type": _enum(_OBJECTIVES, spec.objective.type),
+            "objectiveMetricName": spec.objective.objective_metric_name,
+            "additionalMetricNames": list(spec.objective.additional_metric_names),
+        },
+        "algorithm": {
+            "algorithmName": spec.algorithm.algorithm_name,
+            "algorithmSettings": [{"name": s.name, "value": s.value} for s in spec.algorithm.algorithm_settings],
+        },
+    }
+    if spec.objective.goal:
+        doc_spec["objective"]["goal"] = spec.objective.goal
+    # proto3 sends 0 for "not set"; the YAML form simply leaves the field out
+    for name, value in (("maxTrialCount", spec.max_trial_count), ("parallelTrialCount", spec.parallel_trial_count)):
+        if value:
+            doc_spec[name] = value
+    return {"metadata": {"name": experiment.name}, "spec": doc_spec}
+
+
+def _parameter(p: api_pb2.ParameterSpec) -> dict[str, Any]:
+    fs = p.feasible_space
+    space: dict[str, Any] = {"min": fs.min, "max": fs.max, "step": fs.step, "list": list(fs.list)}
+    if fs.distribution != api_pb2.DISTRIBUTION_UNSPECIFIED:
+        space["distribution"] = _enum(_DISTRIBUTIONS, fs.distribution)
+    return {"name": p.name, "parameterType": _enum(_TYPES, p.parameter_type), "feasibleSpace": space}
+
+
+def _enum(names: Mapping[int, str], number: int) -> str:
+    # an unknown number stays visible in the problem message instead of vanishing
+    return names.get(number, "" if number == 0 else f"<enum value {number}>")
+
+
+@dataclass
+class History:
+    trials: list[Trial] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # why some trials were left out
+
+
+def trials_to_history(trials: Iterable[api_pb2.Trial], space: SearchSpace, objective: Objective) -> History:
+    """Typed trials; a trial whose assignments do not fit the space is skipped and reported."""
+    history = History()
+    for trial in trials:
+        params, reason = _params(trial.spec.parameter_assignments.assignments, space)
+        if params is None:
+            history.skipped.append(f"{trial.name}: {reason}")
+            continue
+        state, value = _outcome(trial, objective)
+        history.trials.append(Trial(trial.name, params, state, value))
+    return history
+
+
+def _params(assignments: Sequence[api_pb2.ParameterAssignment], space: SearchSpace) -> tuple[Point | None, str]:
+    given = {a.name: a.value for a in assignments}
+    missing = [n for n in space.names if n not in given]
+    if missing:
+        return None, f"no value for {', '.join(missing)}"
+    point: Point = {}
+    for parameter in space:
+        try:
+            point[parameter.name] = parameter.parse(given[parameter.name])
+        except ValueError as error:
+            return None, f"{parameter.name}: {error}"
+    return point, ""
+
+
+def _outcome(trial: api_pb2.Trial, objective: Objective) -> tuple[TrialState, float | None]:
+    condition = trial.status.condition
+    if condition in _PENDING:
+        return TrialState.PENDING, None
+    value = _metric(trial.status.observation.metrics, objective.metric_name)
+    if condition == _Condition.SUCCEEDED and value is not None:
+        return TrialState.COMPLETED, value
+    if condition == _Condition.EARLYSTOPPED and value is not None:
+        return TrialState.PRUNED, value
+    # failed, killed, unknown, or finished without a usable objective value
+    return TrialState.FAILED, None
+
+
+def _metric(metrics: Iterable[api_pb2.Metric], name: str) -> float | None:
+    for metric in metrics:
+        if metric.name == name:
+            try:
+                value = float(metric.value)
+            except ValueError:
+                return None  # e.g. Katib's "unavailable"
+            return value if math.isfinite(value) else None
+    return None
+
+
+def suggestions_reply(
+    points: Sequence[Point], space: SearchSpace, algorithm_name: str,
+    settings: Mapping[str, str], labels: Sequence[Mapping[str, str]],
+) -> api_pb2.GetSuggestionsReply:
+    """The reply Katib expects; ``settings`` are stored by Katib and sent back in later calls."""
+    reply = api_pb2.GetSuggestionsReply(
+        algorithm=api_pb2.AlgorithmSpec(
+            algorithm_name=algorithm_name,
+            algorithm_settings=[api_pb2.AlgorithmSetting(name=k, value=v) for k, v in settings.items()],
+        )
+    )
+    for point, point_labels in zip(points, labels, strict=True):
+        reply.parameter_assignments.add(
+            assignments=[api_pb2.ParameterAssignment(name=n, value=v) for n, v in space.format(point).items()],
+            labels=dict(point_labels),
+        )
+    return reply

@@ -1,0 +1,47 @@
+"""The algorithms the optuna backend serves, with upstream Katib's names and settings."""
+
+from __future__ import annotations
+
+from katib_validators.algorithm import Algorithm
+from katib_validators.settings import RANDOM_STATE, Setting, SettingsSchema
+from katib_validators.space_rules import needs_finite_grid, needs_two_numeric
+
+_TPE = SettingsSchema((
+    Setting("n_startup_trials", "int", 10, "random trials before TPE starts modelling", low=0),
+    Setting("n_ei_candidates", "int", 24, "candidates scored by expected improvement per point", low=1),
+    RANDOM_STATE,
+))
+
+_CMAES = SettingsSchema((
+    Setting("restart_strategy", "choice", "none",
+            "ipop restarts with a doubled population when the search stalls", choices=("ipop", "none")),
+    Setting("sigma", "float", None,
+            "initial step size, as a fraction of each parameter's range; unset: 1/6",
+            low=0, low_open=True, aliases=("sigma0",)),
+    Setting("popsize", "int", None, "population per generation; unset: 4 + 3 ln(dimensions)",
+            low=2, aliases=("population_size",)),
+    RANDOM_STATE,
+))
+
+_SEED_ONLY = SettingsSchema((RANDOM_STATE,))
+
+
+def _named(key: str) -> tuple[str, ...]:
+    return (key, f"optuna-{key}")
+
+
+OPTUNA_ALGORITHMS = (
+    Algorithm("tpe", "optuna", _named("tpe"), _TPE,
+              "Tree-structured Parzen Estimator, one parameter at a time"),
+    Algorithm("multivariate-tpe", "optuna", _named("multivariate-tpe"), _TPE,
+              "TPE that models the parameters jointly"),
+    Algorithm("cmaes", "optuna", _named("cmaes"), _CMAES,
+              "CMA-ES evolution strategy over the numeric parameters",
+              space_rules=(needs_two_numeric,)),
+    Algorithm("random", "optuna", _named("random"), _SEED_ONLY, "uniform random search"),
+    Algorithm("grid", "optuna", _named("grid"), _SEED_ONLY,
+              "every point of the grid once, in a seeded random order",
+              space_rules=(needs_finite_grid,)),
+    Algorithm("sobol", "optuna", _named("sobol"), _SEED_ONLY,
+              "scrambled Sobol quasi-random sequence (even coverage)"),
+)
