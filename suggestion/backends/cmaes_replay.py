@@ -8,15 +8,37 @@ trials, in request order, are told to the optimizer one population at a time.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
 
 import numpy as np
-from cmaes import CMA
 
 from katib_suggestion.model import Experiment, Proposal, SuggestionRequest, TrialState
 from katib_suggestion.seeding import derive_seed
 
 DEFAULT_SIGMA = 1 / 6  # of each parameter's range, as optuna does
+
+
+def _load_cma():
+    """The CMA class without the cmaes package __init__, which imports scipy.stats for
+    other optimisers (~60 MiB: the difference between fitting Katib's 100Mi default or not).
+    cmaes/_cma.py needs only numpy; any other layout falls back to the plain import."""
+    spec = importlib.util.find_spec("cmaes")
+    try:
+        location = spec.submodule_search_locations[0]
+        module_spec = importlib.util.spec_from_file_location("katib_suggestion._cmaes_cma", f"{location}/_cma.py")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_spec.name] = module  # dataclass-style lookups need it registered
+        module_spec.loader.exec_module(module)
+        return module.CMA
+    except Exception:  # noqa: BLE001 - memory optimisation only; correctness via the public import
+        from cmaes import CMA
+
+        return CMA
+
+
+CMA = _load_cma()
 
 
 def cmaes_points(request: SuggestionRequest) -> Proposal:
