@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 
 from katib_suggestion import __version__
 from katib_suggestion.errors import BackendUnavailable
+from katib_suggestion.observability import configure_logging
 from katib_validators.catalog import BACKENDS
 
 # Subcommands beyond serve register here: name -> (add_arguments, run).
@@ -27,6 +27,10 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"KATIB_SUGGEST_{name}", default)
 
 
+def _optional_int(text: str) -> int | None:
+    return int(text) if text else None
+
+
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Serve Katib's Suggestion API for one backend. Every flag can also come from "
                           "the environment as KATIB_SUGGEST_<FLAG> (e.g. KATIB_SUGGEST_PORT).")
@@ -38,6 +42,8 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds calls in flight may finish in after SIGTERM (default 30)")
     parser.add_argument("--drain-period", type=float, default=float(_env("DRAIN_PERIOD", "1")),
                         help="seconds health reports NOT_SERVING before the server stops taking calls (default 1)")
+    parser.add_argument("--metrics-port", type=int, default=_optional_int(_env("METRICS_PORT", "")),
+                        help="serve Prometheus metrics on this port (default: off)")
     parser.add_argument("--max-workers", type=int, default=int(_env("MAX_WORKERS", "8")),
                         help="concurrent calls (default 8)")
 
@@ -48,10 +54,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     return serve(Config(backend=args.backend, host=args.host, port=args.port,
                         grace_period=args.grace_period, drain_period=args.drain_period,
-                        max_workers=args.max_workers))
+                        max_workers=args.max_workers, metrics_port=args.metrics_port))
 
 
-from katib_suggestion import validate_command  # noqa: E402,F401 - registers "validate" (needs `command`)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"katib-suggest {__version__}")
     parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"),
                         choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="log verbosity (default INFO)")
+    parser.add_argument("--log-format", default=_env("LOG_FORMAT", "text"), choices=("text", "json"),
+                        help="text lines, or one JSON object per line for log collectors (default text)")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (add_arguments, _) in COMMANDS.items():
         add_arguments(subcommands.add_parser(name))
@@ -67,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_level, args.log_format)
     try:
         return COMMANDS[args.command][1](args)
     except (BackendUnavailable, OSError) as error:
@@ -75,5 +82,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+# Subcommand modules register themselves with @command when imported; they import
+# `command` from here, so they come last.
+from katib_suggestion import benchmark_command, validate_command  # noqa: E402,F401,I001

@@ -13,10 +13,11 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from katib_api import api_pb2, api_pb2_grpc
+from katib_api import api_pb2
+from katib_suggestion.observability import CallMetrics
 from katib_suggestion.pipeline import Suggester
 from katib_suggestion.registry import load_backend
-from katib_suggestion.service import SuggestionServicer
+from katib_suggestion.service import SuggestionServicer, add_to_server
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Config:
     grace_period: float = 30.0  # seconds calls in flight may take after SIGTERM
     drain_period: float = 1.0  # seconds health says NOT_SERVING while calls are still accepted
     max_workers: int = 8
+    metrics_port: int | None = None  # Prometheus /metrics on this port when set (0: any free port)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Running:
     server: grpc.Server
     port: int
     health: health.HealthServicer
+    metrics: CallMetrics
 
     def mark_serving(self) -> None:
         for name in ("", KATIB_HEALTH_SERVICE, SUGGESTION_SERVICE):
@@ -61,12 +64,13 @@ class Running:
 def make_server(config: Config) -> Running:
     """An unstarted server with its bound port (bind port 0 in tests for a free one)."""
     suggester = Suggester(config.backend, load_backend(config.backend))
+    metrics = CallMetrics()
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                # gRPC shares ports by default: a second server would silently split the traffic
                ("grpc.so_reuseport", 0)]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers), options=options)
-    api_pb2_grpc.add_SuggestionServicer_to_server(SuggestionServicer(suggester), server)
+    add_to_server(SuggestionServicer(suggester, metrics), server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -79,7 +83,7 @@ def make_server(config: Config) -> Running:
         cause = None
     if port == 0:
         raise OSError(f"cannot listen on {config.host}:{config.port} (in use, or not an address here)") from cause
-    return Running(server, port, health_servicer)
+    return Running(server, port, health_servicer, metrics)
 
 
 def _bracketed(host: str) -> str:
@@ -99,6 +103,9 @@ def serve(config: Config) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     running.server.start()
+    if config.metrics_port is not None:
+        port = running.metrics.serve_metrics(config.host, config.metrics_port)
+        log.info("Prometheus metrics on %s:%d/metrics", config.host, port)
     running.mark_serving()
     log.info("katib-suggest %s backend serving on %s:%d", config.backend, config.host, running.port)
     stopping.wait()

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf.message import DecodeError
+
 from katib_api import api_pb2
 from katib_suggestion.model import Objective, Point, SearchSpace, Trial, TrialState
 
@@ -17,6 +19,27 @@ _DISTRIBUTIONS = {api_pb2.UNIFORM: "uniform", api_pb2.LOG_UNIFORM: "logUniform",
 _OBJECTIVES = {api_pb2.MINIMIZE: "minimize", api_pb2.MAXIMIZE: "maximize"}
 _Condition = api_pb2.TrialStatus.TrialConditionType
 _PENDING = {_Condition.CREATED, _Condition.RUNNING}
+
+
+@dataclass(frozen=True)
+class MalformedRequest:
+    """What a request that does not parse as its message type decodes to."""
+
+    message_type: str
+    reason: str
+
+
+def tolerant_parser(message_type):
+    """A gRPC request deserializer that never raises: grpcio would answer INTERNAL for a
+    malformed message, and the caller should learn it sent an invalid argument."""
+
+    def parse(data: bytes):
+        try:
+            return message_type.FromString(data)
+        except (DecodeError, ValueError, RuntimeError) as error:
+            return MalformedRequest(message_type.DESCRIPTOR.name, str(error) or type(error).__name__)
+
+    return parse
 
 
 def experiment_document(experiment: api_pb2.Experiment) -> dict[str, Any]:
