@@ -28,7 +28,7 @@ def generate(out_dir: Path, proto_dir: Path = PROTO_DIR) -> list[Path]:
             f"--python_out={scratch}",
             f"--pyi_out={scratch}",
             f"--grpc_python_out={scratch}",
-            f"katib_api/api.proto",
+            "katib_api/api.proto",
         ]
         if protoc.main(args) != 0:
             raise RuntimeError(f"protoc failed for {proto_dir / 'api.proto'}")

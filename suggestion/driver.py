@@ -13,14 +13,24 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import grpc
-
 from katib_api import api_pb2, api_pb2_grpc
 
 Condition = api_pb2.TrialStatus.TrialConditionType
 # evaluate(assignments) -> objective value; None or an exception makes the trial fail
 Evaluate = Callable[[dict[str, str]], float | None]
+
+
+class TrialRunner(Protocol):
+    """Optional hook: runs trials for real instead of evaluating a random subset in turn."""
+
+    def start(self, trial: api_pb2.Trial) -> None:
+        """The trial was just created (RUNNING): start it."""
+
+    def wait(self, running: list[api_pb2.Trial]) -> list[tuple[api_pb2.Trial, float | None]]:
+        """Block until at least one running trial ends; return (trial, objective value or None)."""
 
 
 @dataclass
@@ -39,7 +49,8 @@ class ExperimentDriver:
 
     def __init__(self, experiment: api_pb2.Experiment, stub: Callable[[], api_pb2_grpc.SuggestionStub],
                  evaluate: Evaluate, *, seed: int = 0, max_failed: int | None = None,
-                 call_timeout: float = 60.0, retry_for: float = 30.0):
+                 call_timeout: float = 60.0, retry_for: float = 30.0,
+                 runner: TrialRunner | None = None, stop: Callable[[], bool] | None = None):
         self.experiment = api_pb2.Experiment()
         self.experiment.CopyFrom(experiment)
         self.stub = stub  # called before every request, so a test can point it at a restarted server
@@ -49,12 +60,14 @@ class ExperimentDriver:
         self.call_timeout, self.retry_for = call_timeout, retry_for
         self.report = DriverReport(trials=[])
         self.requested = 0
+        self.runner = runner  # None: `evaluate` random subsets of the running trials, one round at a time
+        self.stop = stop  # e.g. the objective's goal was reached: create no more trials
 
     def run(self, between_rounds: Callable[[int], None] | None = None) -> DriverReport:
         """Create and finish trials until maxTrialCount are done or too many failed."""
         spec = self.experiment.spec
         round_ = 0
-        while not self._too_many_failures():
+        while not self._too_many_failures() and not (self.stop and self.stop()):
             running = [t for t in self.report.trials if t.status.condition == Condition.RUNNING]
             free = min(spec.parallel_trial_count - len(running), spec.max_trial_count - len(self.report.trials))
             if free > 0:
@@ -82,6 +95,8 @@ class ExperimentDriver:
             trial.spec.labels.update(assignment.labels)
             trial.status.condition = Condition.RUNNING
             self.report.trials.append(trial)
+            if self.runner:
+                self.runner.start(trial)
         self._merge_settings(reply.algorithm)
 
     def _call(self, count: int) -> api_pb2.GetSuggestionsReply:
@@ -117,6 +132,10 @@ class ExperimentDriver:
         running = [t for t in self.report.trials if t.status.condition == Condition.RUNNING]
         if not running:
             return
+        if self.runner:
+            for trial, value in self.runner.wait(running):
+                self._record(trial, value)
+            return
         for trial in self.rng.sample(running, self.rng.randint(1, len(running))):
             self._finish(trial)
 
@@ -126,6 +145,9 @@ class ExperimentDriver:
             value = self.evaluate(assignments)
         except Exception:  # noqa: BLE001 - a crashing trial is a failed trial
             value = None
+        self._record(trial, value)
+
+    def _record(self, trial: api_pb2.Trial, value: float | None) -> None:
         if value is None:
             trial.status.condition = Condition.FAILED
             return

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-
 from katib_api import api_pb2
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.pipeline import Suggester

@@ -7,7 +7,6 @@ import time
 import uuid
 
 import grpc
-
 from katib_api import api_pb2, api_pb2_grpc
 from katib_suggestion.errors import BackendUnavailable, InvalidExperiment, InvalidRequest, SearchSpaceExhausted
 from katib_suggestion.observability import CallMetrics

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf.message import DecodeError
-
 from katib_api import api_pb2
 from katib_suggestion.model import Objective, Point, SearchSpace, Trial, TrialState
 
@@ -153,3 +152,34 @@ def suggestions_reply(
             labels=dict(point_labels),
         )
     return reply
+
+
+def experiment_message(doc: Mapping[str, Any]) -> api_pb2.Experiment:
+    """The inverse of experiment_document: an Experiment in its YAML form -> the protobuf Katib sends.
+
+    Expects a document that parse_experiment accepted; fields the API does not
+    carry (trialTemplate, maxFailedTrialCount, ...) are left out.
+    """
+    spec = doc["spec"]
+    objective, algorithm = spec["objective"], spec["algorithm"]
+    message = api_pb2.Experiment(name=doc["metadata"]["name"])
+    message.spec.objective.type = {v: k for k, v in _OBJECTIVES.items()}[objective["type"]]
+    message.spec.objective.objective_metric_name = objective["objectiveMetricName"]
+    message.spec.objective.additional_metric_names.extend(objective.get("additionalMetricNames") or [])
+    if objective.get("goal") is not None:
+        message.spec.objective.goal = float(objective["goal"])
+    message.spec.algorithm.algorithm_name = algorithm["algorithmName"]
+    for setting in algorithm.get("algorithmSettings") or []:
+        message.spec.algorithm.algorithm_settings.add(name=setting["name"], value=str(setting["value"]))
+    message.spec.max_trial_count = int(spec.get("maxTrialCount") or 0)
+    message.spec.parallel_trial_count = int(spec.get("parallelTrialCount") or 0)
+    types, distributions = {v: k for k, v in _TYPES.items()}, {v: k for k, v in _DISTRIBUTIONS.items()}
+    for parameter in spec["parameters"]:
+        space = parameter.get("feasibleSpace") or {}
+        feasible = api_pb2.FeasibleSpace(
+            min=str(space.get("min", "")), max=str(space.get("max", "")), step=str(space.get("step", "")),
+            list=[str(v) for v in space.get("list") or []],
+            distribution=distributions.get(space.get("distribution"), api_pb2.DISTRIBUTION_UNSPECIFIED))
+        message.spec.parameter_specs.parameters.add(
+            name=parameter["name"], parameter_type=types[parameter["parameterType"]], feasible_space=feasible)
+    return message

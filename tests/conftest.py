@@ -6,7 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-
 from katib_suggestion.model import Experiment
 from katib_suggestion.pipeline import with_seed
 from katib_validators.experiment import parse_experiment

@@ -23,6 +23,6 @@ def experiment_message(doc: dict) -> pb.Experiment:
         space = pb.FeasibleSpace(min=feasible.get("min", ""), max=feasible.get("max", ""),
                                  step=feasible.get("step", ""), list=feasible.get("list", []),
                                  distribution=_DISTRIBUTIONS.get(feasible.get("distribution"), 0))
-        message.spec.parameter_specs.parameters.add(name=parameter["name"], parameter_type=_TYPES[parameter["parameterType"]],
-                                                    feasible_space=space)
+        message.spec.parameter_specs.parameters.add(
+            name=parameter["name"], parameter_type=_TYPES[parameter["parameterType"]], feasible_space=space)
     return message

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from katib_api import api_pb2_grpc
 from katib_suggestion.server import Config, make_server
 

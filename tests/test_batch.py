@@ -1,11 +1,10 @@
 """The no-repeat guarantee around any backend, and the exhaustion error."""
 
 import pytest
-
+from conftest import FINITE_PARAMETERS, make_experiment
 from katib_suggestion.batch import suggest_unique
 from katib_suggestion.errors import SearchSpaceExhausted
 from katib_suggestion.model import Proposal, SuggestionRequest, Trial, TrialState
-from conftest import FINITE_PARAMETERS, make_experiment
 
 
 class Stubborn:

@@ -8,11 +8,10 @@ import time
 
 import grpc
 import pytest
-
-from katib_api import api_pb2_grpc
-from katib_suggestion.driver import ExperimentDriver
 from conftest import MIXED_PARAMETERS, experiment_doc
+from katib_api import api_pb2_grpc
 from katib_requests import experiment_message
+from katib_suggestion.driver import ExperimentDriver
 from servers import ServerProcess, in_process_server
 from test_experiment_e2e import objective
 

@@ -15,13 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
+from conftest import FINITE_PARAMETERS, MIXED_PARAMETERS, make_experiment
 from katib_suggestion.batch import suggest_unique
 from katib_suggestion.errors import BackendUnavailable
 from katib_suggestion.model import Distribution, SuggestionRequest, Trial, TrialState
 from katib_suggestion.registry import load_backend
 from katib_validators.catalog import ALGORITHMS
-from conftest import FINITE_PARAMETERS, MIXED_PARAMETERS, make_experiment
 
 TESTS_DIR = Path(__file__).resolve().parent
 

@@ -8,12 +8,11 @@ import math
 
 import grpc
 import pytest
-
+from conftest import FINITE_PARAMETERS, MIXED_PARAMETERS, experiment_doc
 from katib_api import api_pb2_grpc
+from katib_requests import experiment_message
 from katib_suggestion.driver import ExperimentDriver
 from katib_validators.catalog import ALGORITHMS
-from conftest import FINITE_PARAMETERS, MIXED_PARAMETERS, experiment_doc
-from katib_requests import experiment_message
 from servers import ServerProcess, in_process_server
 from test_conformance import NORMAL_PARAMETERS
 

@@ -7,7 +7,6 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
 from katib_api import api_pb2 as pb
 from servers import KATIB_HEALTH, in_process_server
 from test_server_wire import experiment
@@ -69,7 +68,7 @@ def test_raw_bytes_never_crash_or_confuse_the_server(channel, case):
 def test_a_hundred_problems_still_arrive_as_invalid_argument(channel):
     """Past gRPC's 8 KiB metadata limit the client would see RESOURCE_EXHAUSTED ("valid" to Katib)."""
     broken = experiment("tpe")
-    for index in range(150):
+    for _ in range(150):
         broken.spec.parameter_specs.parameters.add(name="lr", parameter_type=pb.DOUBLE,
                                                    feasible_space=pb.FeasibleSpace(min="x" * 80, max="y"))
     stub = channel.unary_unary("/api.v1.beta1.Suggestion/ValidateAlgorithmSettings",

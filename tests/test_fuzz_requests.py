@@ -10,7 +10,6 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
 from servers import KATIB_HEALTH, in_process_server
@@ -98,7 +97,8 @@ def _check_answer(request: pb.GetSuggestionsRequest, reply: pb.GetSuggestionsRep
     names = [p.name for p in request.experiment.spec.parameter_specs.parameters]
     for assignment in reply.parameter_assignments:
         assert [a.name for a in assignment.assignments] == names
-        for parameter, value in zip(request.experiment.spec.parameter_specs.parameters, assignment.assignments):
+        parameters = request.experiment.spec.parameter_specs.parameters
+        for parameter, value in zip(parameters, assignment.assignments, strict=True):
             if parameter.parameter_type in (pb.INT, pb.DOUBLE):
                 number = float(value.value)
                 assert math.isfinite(number)

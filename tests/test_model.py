@@ -1,11 +1,11 @@
 """Parameter and SearchSpace arithmetic: feasibility, formatting, enumeration."""
 
 import math
+from decimal import Decimal
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
 from katib_suggestion.model import Distribution, Kind, Parameter, SearchSpace
 from katib_validators.search_space import parse_search_space
 
@@ -44,8 +44,9 @@ def _feasible(p: Parameter, value) -> bool:
     if p.kind is Kind.INT and not isinstance(value, int):
         return False
     if p.step is not None:
-        k = (value - p.low) / p.step
-        return abs(k - round(k)) < 1e-6 + 1e-9 * abs(k)
+        # on the grid as Katib sees it: the formatted value, in decimal arithmetic
+        offset = Decimal(p.format(value)) - Decimal(repr(float(p.low)))
+        return offset % Decimal(repr(float(p.step))) == 0
     return True
 
 

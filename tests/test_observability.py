@@ -6,7 +6,6 @@ import json
 import urllib.request
 
 import grpc
-
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
 from servers import ServerProcess, free_port

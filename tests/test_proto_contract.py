@@ -2,7 +2,6 @@
 
 import pytest
 from google.protobuf.descriptor import FieldDescriptor as F
-
 from katib_api import api_pb2
 
 # (message, field) -> (number, type), from ../shared/katib-contract.md section 1.

@@ -8,7 +8,6 @@ import time
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
 from servers import KATIB_HEALTH, ServerProcess, free_port, katib_suggest, log_lines

@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-from scipy.stats import qmc
-
 from katib_suggestion.backends.sobol_sequence import sobol
+from scipy.stats import qmc
 
 
 @pytest.mark.parametrize("dim", [1, 2, 5, 12])

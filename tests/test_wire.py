@@ -1,7 +1,6 @@
 """Protobuf <-> model conversion: documents, trial states, tolerated bad trials, reply format."""
 
 import pytest
-
 from katib_api import api_pb2 as pb
 from katib_suggestion import wire
 from katib_suggestion.model import Direction, Kind, Objective, Parameter, SearchSpace, TrialState

@@ -30,11 +30,26 @@ class Problem:
         return f"{self.path}: {self.message} (got {self.value!r})"
 
 
-def render(problems: list[Problem]) -> str:
-    """All problems as one message, one per line, for a gRPC status or a terminal."""
+# gRPC carries the status message in a trailer; past the client's 8 KiB metadata limit
+# the caller sees RESOURCE_EXHAUSTED instead, which Katib counts as "valid".
+STATUS_MESSAGE_LIMIT = 4000
+
+
+def render(problems: list[Problem], limit: int | None = STATUS_MESSAGE_LIMIT) -> str:
+    """The problems as one message, one per line; past ``limit`` characters the rest are
+    counted rather than listed (``limit`` None lists them all, e.g. for a terminal)."""
     count = len(problems)
-    head = f"{count} problem{'s' if count != 1 else ''} in the experiment:"
-    return "\n".join([head, *(f"- {p}" for p in problems)])
+    lines = [f"{count} problem{'s' if count != 1 else ''} in the experiment:"]
+    size = len(lines[0])
+    for shown, problem in enumerate(problems):
+        line = f"- {problem}"
+        if limit is not None and size + len(line) + 60 > limit:
+            lines.append(f"- ... and {count - shown} more; fix these first, or run katib-suggest validate "
+                         "on the Experiment YAML to see every problem")
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines)
 
 
 def guarded(path: str, check: Callable[[], list[Problem]]) -> list[Problem]:

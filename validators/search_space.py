@@ -30,7 +30,8 @@ def parse_search_space(raw: Any, path: str = PARAMETERS_PATH) -> tuple[SearchSpa
         if not isinstance(name, str) or not name.strip():
             problems.append(Problem(f"{where}.name", "give the parameter a non-empty name", name))
         elif name in first_use:
-            problems.append(Problem(f"{where}.name", f"name already used by {path}[{first_use[name]}]; names must be unique", name))
+            problems.append(Problem(f"{where}.name", f"name already used by {path}[{first_use[name]}]; "
+                                    "names must be unique", name))
         else:
             first_use[name] = index
         parameter, found = _parse_parameter(item, where)
@@ -49,7 +50,8 @@ def _parse_parameter(item: Mapping[str, Any], where: str) -> tuple[Parameter | N
         return None, [Problem(f"{where}.parameterType", "must be one of int, double, discrete, categorical", kind_text)]
     space = item.get("feasibleSpace")
     if not isinstance(space, Mapping):
-        return None, [Problem(f"{where}.feasibleSpace", "give a feasibleSpace (min/max for int and double, list for discrete and categorical)")]
+        return None, [Problem(f"{where}.feasibleSpace", "give a feasibleSpace (min/max for int and double, "
+                                                        "list for discrete and categorical)", space)]
     where = f"{where}.feasibleSpace"
     distribution, problems = _parse_distribution(space.get("distribution"), where)
     if kind in (Kind.INT, Kind.DOUBLE):
@@ -88,7 +90,8 @@ def _parse_list(name, kind, space, where) -> tuple[Parameter | None, list[Proble
                 continue
             key = number
         if key in seen:
-            problems.append(Problem(f"{where}.list[{index}]", f"duplicate of list[{seen[key]}]; list each value once", text))
+            problems.append(Problem(f"{where}.list[{index}]", f"duplicate of list[{seen[key]}]; list each value once",
+                                    text))
         else:
             seen[key] = index
     if problems:

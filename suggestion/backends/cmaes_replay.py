@@ -13,7 +13,6 @@ import math
 import sys
 
 import numpy as np
-
 from katib_suggestion.model import Experiment, Proposal, SuggestionRequest, TrialState
 from katib_suggestion.seeding import derive_seed
 

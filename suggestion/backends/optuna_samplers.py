@@ -5,11 +5,10 @@ from __future__ import annotations
 import warnings
 
 import optuna
-from optuna.trial import TrialState as OptunaState
-from optuna.trial import create_trial
-
 from katib_suggestion.backends.optuna_space import SpaceCodec
 from katib_suggestion.model import Proposal, SuggestionRequest, Trial, TrialState
+from optuna.trial import TrialState as OptunaState
+from optuna.trial import create_trial
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 # multivariate TPE is stable in practice but still flagged experimental

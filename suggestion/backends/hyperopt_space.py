@@ -1,0 +1,122 @@
+"""Map our parameters onto hyperopt expressions and back, every value inside [min, max]."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+from katib_suggestion.backends.hyperopt_lib import hp
+from katib_suggestion.model import Distribution, Parameter, Point, SearchSpace, Value
+
+# Upstream Katib reads min and max of a (log)normal parameter as the mean plus and
+# minus three standard deviations; we keep that reading so experiments behave alike.
+_SIGMAS = 3.0
+_STANDARD = NormalDist()
+_P_LOW, _P_HIGH = _STANDARD.cdf(-_SIGMAS), _STANDARD.cdf(_SIGMAS)
+_NORMALS = frozenset({Distribution.NORMAL, Distribution.LOG_NORMAL})
+
+
+@dataclass(frozen=True)
+class Codec:
+    """One parameter as hyperopt sees it, and the conversions between the two views.
+
+    Three shapes, each bounded so no sample can fall outside the feasible range:
+
+    * ``choice``: discrete and categorical lists as an index (``hp.randint``);
+      the value returned is the list entry exactly as written.
+    * ``grid``: uniform ints and stepped uniform doubles as their grid index
+      (``hp.quniform`` over [-0.5, n - 0.5]), so TPE knows the values are
+      discrete and every grid value, the two ends included, gets a full cell.
+      Upstream's ``quniform(min, max, step)`` rounds to multiples of the step,
+      which leave the range when min is not one.
+    * ``unit``: everything else as the quantile u in [0, 1] of the parameter's
+      prior (``hp.uniform(0, 1)``), mapped through the inverse CDF and then
+      snapped onto the step grid. For uniform and log-uniform that is an affine
+      (or log-affine) change of variable, identical to ``hp.uniform`` /
+      ``hp.loguniform``. For normal and log-normal the prior is a normal
+      truncated at min and max (the ±3σ upstream uses): clamping hyperopt's
+      unbounded normal instead would pile the tails onto the two bounds, and
+      more so once TPE centres kernels near an edge, while the quantile view
+      keeps the bell shape and gives TPE a bounded dimension to model.
+    """
+
+    parameter: Parameter
+    shape: str
+
+    def expression(self):
+        p = self.parameter
+        if self.shape == "choice":
+            return hp.randint(p.name, len(p.choices))
+        if self.shape == "grid":
+            return hp.quniform(p.name, -0.5, p.cardinality() - 0.5, 1)
+        return hp.uniform(p.name, 0.0, 1.0)
+
+    def to_internal(self, value: Value) -> float:
+        if self.shape in ("choice", "grid"):
+            return self.parameter.index_of(value)
+        return _quantile(self.parameter, float(value))
+
+    def from_internal(self, internal: float) -> Value:
+        p = self.parameter
+        if self.shape in ("choice", "grid"):
+            last = (len(p.choices) if self.shape == "choice" else p.cardinality()) - 1
+            # float rounding at the cell edges must not step off the ends
+            return p.value_at(min(max(int(round(float(internal))), 0), last))
+        return p.snap(_inverse_quantile(p, float(internal)))
+
+
+def codec_for(parameter: Parameter) -> Codec:
+    if parameter.choices:
+        return Codec(parameter, "choice")
+    if parameter.is_finite and parameter.distribution is Distribution.UNIFORM:
+        return Codec(parameter, "grid")
+    return Codec(parameter, "unit")
+
+
+def _scale(p: Parameter) -> tuple[float, float]:
+    """The range on the axis the distribution is defined on (log axis for log kinds)."""
+    return (math.log(p.low), math.log(p.high)) if p.is_log else (p.low, p.high)
+
+
+def _quantile(p: Parameter, value: float) -> float:
+    """Where ``value`` sits in the parameter's prior, as a probability in [0, 1]."""
+    low, high = _scale(p)
+    value = min(max(value, p.low), p.high)  # trials may sit a rounding error outside
+    y = math.log(value) if p.is_log else value
+    if p.distribution in _NORMALS:
+        mu, sigma = (low + high) / 2, (high - low) / (2 * _SIGMAS)
+        u = (_STANDARD.cdf((y - mu) / sigma) - _P_LOW) / (_P_HIGH - _P_LOW)
+    else:
+        u = (y - low) / (high - low)
+    return min(max(u, 0.0), 1.0)
+
+
+def _inverse_quantile(p: Parameter, u: float) -> float:
+    low, high = _scale(p)
+    u = min(max(u, 0.0), 1.0)
+    if p.distribution in _NORMALS:
+        mu, sigma = (low + high) / 2, (high - low) / (2 * _SIGMAS)
+        y = mu + sigma * _STANDARD.inv_cdf(_P_LOW + u * (_P_HIGH - _P_LOW))
+    else:
+        y = low + u * (high - low)
+    return math.exp(y) if p.is_log else y
+
+
+class SpaceCodec:
+    """All codecs of a search space, and the hyperopt search space they form."""
+
+    def __init__(self, space: SearchSpace):
+        self.space = space
+        self.codecs = tuple(codec_for(p) for p in space)
+
+    def expression(self) -> dict:
+        return {c.parameter.name: c.expression() for c in self.codecs}
+
+    def to_vals(self, point: Mapping[str, Value]) -> dict[str, list[float]]:
+        """A point as hyperopt's ``misc.vals`` (one value per label)."""
+        return {c.parameter.name: [c.to_internal(point[c.parameter.name])] for c in self.codecs}
+
+    def from_vals(self, vals: Mapping[str, Sequence[float]]) -> Point:
+        return {c.parameter.name: c.from_internal(vals[c.parameter.name][0]) for c in self.codecs}

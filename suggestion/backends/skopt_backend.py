@@ -1,0 +1,107 @@
+"""The scikit-optimize backend: Bayesian optimisation replayed from the request within a time budget."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+from katib_suggestion.backends.skopt_budget import Plan, label_value, plan_for
+from katib_suggestion.backends.skopt_history import Told, split
+from katib_suggestion.backends.skopt_models import frozen, gaussian_process, tree_model
+from katib_suggestion.backends.skopt_space import SpaceCodec
+from katib_suggestion.model import Proposal, SuggestionRequest, Value
+from sklearn.exceptions import ConvergenceWarning
+from skopt import Optimizer
+from skopt.space import Space
+
+DEGRADED_LABEL = "katib-suggest/degraded"
+LBFGS_RESTARTS = 5  # skopt's default n_restarts_optimizer for the acquisition function
+
+# A constant liar proposes near told points on purpose (skopt then warns and
+# draws at random), and short GP fits stop early: neither is news to the user.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"skopt\.")
+warnings.filterwarnings("ignore", category=ConvergenceWarning, module=r"sklearn\.gaussian_process")
+
+
+class SkoptBackend:
+    """Rebuilds a skopt Optimizer from the request on every call; holds no state."""
+
+    def suggest(self, request: SuggestionRequest) -> Proposal:
+        started = time.monotonic()
+        codec = SpaceCodec(request.experiment.space)
+        told = split(request, codec)
+        rng = np.random.RandomState(request.seed)
+        random_count = _random_count(request, told)
+        points = _random_points(codec, random_count, rng)
+        labels: dict[str, str] = {}
+        if request.count > random_count:
+            deadline = started + request.experiment.settings["time_budget_seconds"]
+            model_points, degraded = _model_points(request, codec, told, request.count - random_count, rng, deadline)
+            points += model_points
+            if degraded:
+                labels[DEGRADED_LABEL] = degraded
+        return Proposal([codec.from_skopt(x) for x in points], labels)
+
+
+def _random_count(request: SuggestionRequest, told: Told) -> int:
+    """Points drawn at random: until n_initial_points trials exist, or while nothing was observed."""
+    if told.observations == 0:
+        return request.count
+    initial = request.experiment.settings["n_initial_points"] - len(request.history)
+    return min(max(initial, 0), request.count)
+
+
+def _random_points(codec: SpaceCodec, count: int, rng: np.random.RandomState) -> list[list[Value]]:
+    return Space(codec.dimensions).rvs(count, random_state=rng) if count else []
+
+
+def _model_points(request: SuggestionRequest, codec: SpaceCodec, told: Told, count: int,
+                  rng: np.random.RandomState, deadline: float) -> tuple[list[list[Value]], str | None]:
+    """``count`` points from the fitted surrogate; each is told back as a lie before the next."""
+    settings = request.experiment.settings
+    estimator = settings["base_estimator"]
+    plan = plan_for(estimator, len(told.finished), count, _acq_optimizer(settings, codec),
+                    settings["time_budget_seconds"])
+    optimizer = _optimizer(plan, codec, told, settings["acq_func"], int(rng.randint(2**31 - 1)))
+    points: list[list[Value]] = []
+    for index in range(count):
+        if index and time.monotonic() > deadline:
+            # an overloaded machine: finish the batch at random rather than miss Katib's deadline
+            points += _random_points(codec, count - index, rng)
+            return points, label_value(plan, ("deadline",))
+        points.append(optimizer.ask())
+        if index < count - 1:
+            optimizer.tell(points[-1], told.worst)
+    return points, label_value(plan)
+
+
+def _acq_optimizer(settings, codec: SpaceCodec) -> str:
+    # L-BFGS needs a GP and a continuous coordinate; skopt's own "auto" ignores the latter
+    if settings["base_estimator"] != "GP" or Space(codec.dimensions).is_categorical:
+        return "sampling"
+    return "sampling" if settings["acq_optimizer"] == "sampling" else "lbfgs"
+
+
+def _optimizer(plan: Plan, codec: SpaceCodec, told: Told, acq_func: str, seed: int) -> Optimizer:
+    """An Optimizer told the plan's window of the history (one model fit)."""
+    if plan.estimator == "GP":
+        model = gaussian_process(codec.dimensions, seed, plan.restarts)
+    else:
+        model = tree_model(plan.estimator, codec.dimensions, seed)
+    optimizer = Optimizer(
+        codec.dimensions, base_estimator=model, n_initial_points=0, acq_func=acq_func,
+        acq_optimizer=plan.acq_optimizer, random_state=seed, model_queue_size=1,
+        acq_optimizer_kwargs={"n_points": plan.candidates, "n_restarts_optimizer": LBFGS_RESTARTS},
+    )
+    if plan.estimator == "GP":
+        # learn the kernel once, on at most fit_window points; every later fit reuses it
+        learn = told.training(plan.fit_window, pending=False)
+        model.fit(optimizer.space.transform([x for x, _ in learn]), [y for _, y in learn])
+        optimizer.base_estimator_ = frozen(model)
+    training = told.training(plan.window)
+    optimizer.tell([x for x, _ in training], [y for _, y in training])
+    return optimizer
+
+
+BACKEND = SkoptBackend()

@@ -1,0 +1,160 @@
+"""The scikit-optimize backend: estimators, lies, determinism, restarts and the time budget."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("skopt")
+# short GP fits stop at a bound; the server filters this at import, pytest resets filters per test
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+from conftest import make_experiment  # noqa: E402
+from katib_suggestion.backends import skopt_budget  # noqa: E402
+from katib_suggestion.backends.skopt_backend import BACKEND, DEGRADED_LABEL  # noqa: E402
+from katib_suggestion.backends.skopt_models import CompatibleGBRT, tree_model  # noqa: E402
+from katib_suggestion.batch import suggest_unique  # noqa: E402
+from katib_suggestion.model import SuggestionRequest, Trial, TrialState  # noqa: E402
+
+ESTIMATORS = ("GP", "RF", "ET", "GBRT")
+
+
+def request_with(settings=None, *, completed=20, pending=3, failed=0, pruned=0, count=4, seed=5,
+                 maximize=False) -> SuggestionRequest:
+    experiment = make_experiment("skopt", "bayesianoptimization", settings=settings or {}, maximize=maximize)
+    rng = random.Random(3)
+    states = ([TrialState.COMPLETED] * completed + [TrialState.FAILED] * failed
+              + [TrialState.PRUNED] * pruned + [TrialState.PENDING] * pending)
+    history = []
+    for index, state in enumerate(states):
+        vector = [rng.random() for _ in experiment.space]
+        value = sum((u - 0.4) ** 2 for u in vector) if state in (TrialState.COMPLETED, TrialState.PRUNED) else None
+        history.append(Trial(f"t-{index}", experiment.space.from_unit(vector), state, value))
+    return SuggestionRequest(experiment, tuple(history), count, seed)
+
+
+def assert_feasible(request, points):
+    for point in points:
+        for parameter in request.experiment.space:
+            text = parameter.format(point[parameter.name])
+            assert parameter.format(parameter.parse(text)) == text, (parameter.name, text)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_every_estimator_suggests_from_history(estimator):
+    request = request_with({"base_estimator": estimator})
+    batch = suggest_unique(BACKEND, request)
+    assert len(batch.points) == 4 and batch.fallback == 0
+    assert_feasible(request, batch.points)
+    keys = [request.experiment.space.key(p) for p in batch.points]
+    taken = {request.experiment.space.key(t.params) for t in request.history}
+    assert len(set(keys)) == 4 and not set(keys) & taken
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_backend_itself_avoids_pending_points(estimator):
+    request = request_with({"base_estimator": estimator}, completed=15, pending=4)
+    points = BACKEND.suggest(request).points
+    pending = {request.experiment.space.key(t.params) for t in request.history if t.state is TrialState.PENDING}
+    keys = [request.experiment.space.key(p) for p in points]
+    assert len(set(keys)) == len(keys) and not set(keys) & pending
+
+
+def test_gbrt_repair_is_a_regressor_that_predicts_std():
+    model = tree_model("GBRT", [(0.0, 1.0), (0.0, 1.0)], seed=1)
+    X = np.random.RandomState(0).rand(30, 2)
+    mean, std = model.fit(X, X.sum(axis=1)).predict(X, return_std=True)
+    assert mean.shape == std.shape == (30,) and (std >= 0).all()
+    if not hasattr(np, "in1d"):  # the versions we ship need the repair
+        assert isinstance(model, CompatibleGBRT)
+
+
+@pytest.mark.parametrize("settings", [{}, {"base_estimator": "RF", "acq_func": "LCB"},
+                                      {"acq_optimizer": "sampling", "acq_func": "EI"}])
+def test_same_request_same_answer(settings):
+    request = request_with(settings)
+    assert BACKEND.suggest(request).points == BACKEND.suggest(request).points
+
+
+def test_seed_changes_the_answer():
+    request = request_with()
+    assert BACKEND.suggest(request).points != BACKEND.suggest(replace(request, seed=6)).points
+
+
+_FRESH = """
+import json, sys
+sys.path.insert(0, {tests!r})
+from test_skopt_backend import request_with
+from katib_suggestion.backends.skopt_backend import BACKEND
+print(json.dumps(BACKEND.suggest(request_with({settings!r})).points))
+"""
+
+
+@pytest.mark.parametrize("settings", [{}, {"base_estimator": "GBRT"}])
+def test_fresh_process_gives_the_same_answer(settings):
+    import pathlib
+
+    code = _FRESH.format(tests=str(pathlib.Path(__file__).parent), settings=settings)
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    here = BACKEND.suggest(request_with(settings)).points
+    assert json.loads(output.strip().splitlines()[-1]) == json.loads(json.dumps(here))
+
+
+@pytest.mark.parametrize("maximize", [False, True])
+def test_failed_and_pruned_trials_are_handled(maximize):
+    request = request_with(completed=6, failed=5, pruned=4, pending=2, maximize=maximize)
+    batch = suggest_unique(BACKEND, request)
+    assert len(batch.points) == 4 and batch.fallback == 0
+    assert_feasible(request, batch.points)
+
+
+def test_only_failed_and_pending_trials_give_random_points():
+    request = request_with(completed=0, failed=4, pending=2)
+    assert len(BACKEND.suggest(request).points) == 4
+
+
+def test_initial_points_are_random_then_the_model_takes_over():
+    early = request_with({"n_initial_points": 30}, completed=10, pending=0)
+    late = request_with({"n_initial_points": 0}, completed=10, pending=0)
+    assert BACKEND.suggest(early).labels == {} and len(BACKEND.suggest(late).points) == 4
+
+
+def test_big_history_is_windowed_and_labelled(monkeypatch):
+    monkeypatch.setattr(skopt_budget, "MAX_WINDOW", 40)
+    request = request_with(completed=60, pending=2)
+    proposal = BACKEND.suggest(request)
+    assert "history-window" in proposal.labels[DEGRADED_LABEL]
+    assert len(proposal.points) == 4
+
+
+def test_tiny_budget_degrades_instead_of_waiting():
+    request = request_with({"time_budget_seconds": 1}, completed=400, pending=0)
+    proposal = BACKEND.suggest(request)
+    steps = proposal.labels[DEGRADED_LABEL].split(".")
+    assert {"hp-window", "candidates", "sampling"} <= set(steps)
+    assert len(proposal.points) == 4
+
+
+def test_past_the_deadline_the_batch_is_finished_at_random(monkeypatch):
+    import katib_suggestion.backends.skopt_backend as backend
+
+    clock = iter(range(0, 10_000, 100))
+    monkeypatch.setattr(backend.time, "monotonic", lambda: next(clock))
+    proposal = BACKEND.suggest(request_with(completed=12, pending=0))
+    assert proposal.labels[DEGRADED_LABEL].endswith("deadline") and len(proposal.points) == 4
+
+
+@pytest.mark.parametrize("observations", [10, 500, 1000, 5000])
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_plans_fit_the_default_budget(estimator, observations):
+    plan = skopt_budget.plan_for(estimator, observations, 4, "lbfgs" if estimator == "GP" else "sampling", 20)
+    assert plan.seconds() <= 20 * skopt_budget.SAFETY
+    assert plan.window <= skopt_budget.MAX_WINDOW
+    value = skopt_budget.label_value(plan, ("deadline",))
+    assert len(value) <= 63 and value[0].isalnum() and value[-1].isalnum()

@@ -1,0 +1,48 @@
+"""The algorithms the hyperopt backend serves, with upstream Katib's names and settings."""
+
+from __future__ import annotations
+
+from katib_validators.algorithm import ALL_DISTRIBUTIONS, Algorithm
+from katib_validators.settings import RANDOM_STATE, Setting, SettingsSchema
+
+# Upstream's four tpe settings keep their names and ranges; n_startup_jobs is new
+# (upstream modelled after as many trials as the first batch held). The aliases
+# are optuna's names for the same knobs, so an optuna tpe experiment runs here as is.
+_TPE = SettingsSchema((
+    Setting("gamma", "float", 0.25, "fraction of the best trials TPE models as good",
+            low=0, high=1, low_open=True, high_open=True),
+    Setting("prior_weight", "float", 1.0, "weight of the prior against the observed trials",
+            low=0, low_open=True),
+    Setting("n_EI_candidates", "int", 24, "candidates scored by expected improvement per point",
+            low=1, aliases=("n_ei_candidates",)),
+    Setting("n_startup_jobs", "int", 20,
+            "trials drawn from the prior before TPE starts modelling (running and failed trials count)",
+            low=0, aliases=("n_startup_trials",)),
+    RANDOM_STATE,
+))
+
+_ANNEAL = SettingsSchema((
+    Setting("avg_best_idx", "float", 2.0,
+            "mean rank of the trial each new point is drawn around (1: always the best)", low=1),
+    Setting("shrink_coef", "float", 0.1,
+            "how fast the neighbourhood shrinks as trials accumulate (0: never)", low=0),
+    RANDOM_STATE,
+))
+
+_SEED_ONLY = SettingsSchema((RANDOM_STATE,))
+
+
+def _named(key: str) -> tuple[str, ...]:
+    return (key, f"hyperopt-{key}")
+
+
+HYPEROPT_ALGORITHMS = (
+    Algorithm("tpe", "hyperopt", _named("tpe"), _TPE,
+              "hyperopt's Tree-structured Parzen Estimator, one point per call with pending points as bad",
+              distributions=ALL_DISTRIBUTIONS),
+    Algorithm("random", "hyperopt", _named("random"), _SEED_ONLY,
+              "random search from each parameter's distribution", distributions=ALL_DISTRIBUTIONS),
+    Algorithm("anneal", "hyperopt", _named("anneal"), _ANNEAL,
+              "simulated annealing around the best trials, narrowing as trials accumulate",
+              distributions=ALL_DISTRIBUTIONS),
+)

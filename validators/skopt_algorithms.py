@@ -1,0 +1,65 @@
+"""The algorithm the scikit-optimize backend serves, with upstream Katib's name and settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from katib_validators.algorithm import LINEAR, Algorithm
+from katib_validators.settings import RANDOM_STATE, Setting, SettingsSchema
+
+ESTIMATORS = ("GP", "RF", "ET", "GBRT")
+# EIps and PIps are listed so that their names are recognised and the
+# cross-setting check can explain why they are refused.
+ACQ_FUNCS = ("gp_hedge", "LCB", "EI", "PI", "EIps", "PIps")
+ACQ_OPTIMIZERS = ("auto", "sampling", "lbfgs")
+
+
+def _per_second_needs_times(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """skopt's EIps/PIps model log run time next to the objective, so every observation
+    must carry a duration; trials reach the backend without one (upstream Katib tells
+    plain values and crashes on the first model fit)."""
+    acq_func = values["acq_func"]
+    if acq_func not in ("EIps", "PIps"):
+        return []
+    return [("acq_func", f"acq_func {acq_func} needs each trial's run time, which this service does not "
+                         f"model; write acq_func: {acq_func[:-2]} (the same criterion without the time "
+                         "cost) or gp_hedge")]
+
+
+def _lbfgs_needs_gp(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """L-BFGS follows the gradient of the acquisition function, which only GP provides."""
+    if values["acq_optimizer"] != "lbfgs" or values["base_estimator"] == "GP":
+        return []
+    return [("acq_optimizer", f"acq_optimizer lbfgs needs gradients, which base_estimator "
+                              f"{values['base_estimator']} does not have; write acq_optimizer: sampling "
+                              "(or auto), or choose base_estimator: GP")]
+
+
+_SCHEMA = SettingsSchema(
+    (
+        Setting("base_estimator", "choice", "GP",
+                "surrogate model: GP (Gaussian process), RF (random forest), ET (extra trees) "
+                "or GBRT (gradient-boosted quantile trees)", choices=ESTIMATORS),
+        Setting("n_initial_points", "int", 10,
+                "trials drawn at random before the surrogate model is used", low=0),
+        Setting("acq_func", "choice", "gp_hedge",
+                "acquisition function; gp_hedge picks among EI, LCB and PI as it learns",
+                choices=ACQ_FUNCS),
+        Setting("acq_optimizer", "choice", "auto",
+                "how the acquisition function is minimised: sampling, lbfgs (GP only) or auto "
+                "(lbfgs for GP, sampling otherwise)", choices=ACQ_OPTIMIZERS),
+        RANDOM_STATE,
+        Setting("time_budget_seconds", "float", 20.0,
+                "seconds one GetSuggestions call aims to stay within (Katib allows 60); past it "
+                "the model uses less history or fewer candidates and labels the trials so",
+                low=1, high=50),
+    ),
+    checks=(_per_second_needs_times, _lbfgs_needs_gp),
+)
+
+SKOPT_ALGORITHMS = (
+    Algorithm("bayesianoptimization", "skopt", ("bayesianoptimization", "skopt-bayesianoptimization"), _SCHEMA,
+              "Bayesian optimisation with a scikit-optimize surrogate (GP, RF, ET or GBRT)",
+              distributions=LINEAR),
+)
