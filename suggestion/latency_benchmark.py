@@ -114,15 +114,17 @@ def _start(backend: str) -> tuple[subprocess.Popen, str, float]:
         [sys.executable, "-m", "katib_suggestion", "--log-level", "WARNING", "serve", "--backend", backend,
          "--host", "127.0.0.1", "--port", str(port), "--drain-period", "0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
-    with grpc.insecure_channel(address) as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        while process.poll() is None:
+    request = health_pb2.HealthCheckRequest(service="manager.v1beta1.Suggestion")
+    while process.poll() is None:
+        # a fresh channel per try: a refused channel waits out gRPC's reconnect backoff
+        with grpc.insecure_channel(address) as channel:
             try:
-                request = health_pb2.HealthCheckRequest(service="manager.v1beta1.Suggestion")
-                if health.Check(request, timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                if health_pb2_grpc.HealthStub(channel).Check(request, timeout=1).status == \
+                        health_pb2.HealthCheckResponse.SERVING:
                     return process, address, time.monotonic() - start
             except grpc.RpcError:
-                time.sleep(0.02)
+                pass
+        time.sleep(0.02)
     raise RuntimeError(f"katib-suggest serve --backend {backend} exited with {process.returncode}")
 
 

@@ -13,9 +13,10 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from katib_api import api_pb2
+from katib_suggestion.memory import return_large_allocations_to_the_os
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.pipeline import Suggester
-from katib_suggestion.registry import load_backend
+from katib_suggestion.registry import DeferredBackend
 from katib_suggestion.service import SuggestionServicer, add_to_server
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Running:
     port: int
     health: health.HealthServicer
     metrics: CallMetrics
+    backend: DeferredBackend
 
     def mark_serving(self) -> None:
         for name in ("", KATIB_HEALTH_SERVICE, SUGGESTION_SERVICE):
@@ -62,7 +64,8 @@ class Running:
 
 def make_server(config: Config) -> Running:
     """An unstarted server with its bound port (bind port 0 in tests for a free one)."""
-    suggester = Suggester(config.backend, load_backend(config.backend))
+    backend = DeferredBackend(config.backend)
+    suggester = Suggester(config.backend, backend)
     metrics = CallMetrics()
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -82,7 +85,7 @@ def make_server(config: Config) -> Running:
         cause = None
     if port == 0:
         raise OSError(f"cannot listen on {config.host}:{config.port} (in use, or not an address here)") from cause
-    return Running(server, port, health_servicer, metrics)
+    return Running(server, port, health_servicer, metrics, backend)
 
 
 def _bracketed(host: str) -> str:
@@ -91,6 +94,7 @@ def _bracketed(host: str) -> str:
 
 def serve(config: Config) -> int:
     """Run until SIGTERM or SIGINT; exit status 0 after a graceful stop."""
+    return_large_allocations_to_the_os()
     running = make_server(config)
     stopping = threading.Event()
 
@@ -106,6 +110,7 @@ def serve(config: Config) -> int:
         port = running.metrics.serve_metrics(config.host, config.metrics_port)
         log.info("Prometheus metrics on %s:%d/metrics", config.host, port)
     running.mark_serving()
+    running.backend.warm_up()
     log.info("katib-suggest %s backend serving on %s:%d", config.backend, config.host, running.port)
     stopping.wait()
     running.shutdown(config.grace_period, config.drain_period)

@@ -126,7 +126,7 @@ def test_initial_points_are_random_then_the_model_takes_over():
 
 
 def test_big_history_is_windowed_and_labelled(monkeypatch):
-    monkeypatch.setattr(skopt_budget, "MAX_WINDOW", 40)
+    monkeypatch.setattr(skopt_budget, "GP_MAX_WINDOW", 40)
     request = request_with(completed=60, pending=2)
     proposal = BACKEND.suggest(request)
     assert "history-window" in proposal.labels[DEGRADED_LABEL]
@@ -155,6 +155,6 @@ def test_past_the_deadline_the_batch_is_finished_at_random(monkeypatch):
 def test_plans_fit_the_default_budget(estimator, observations):
     plan = skopt_budget.plan_for(estimator, observations, 4, "lbfgs" if estimator == "GP" else "sampling", 20)
     assert plan.seconds() <= 20 * skopt_budget.SAFETY
-    assert plan.window <= skopt_budget.MAX_WINDOW
+    assert plan.window <= (skopt_budget.GP_MAX_WINDOW if estimator == "GP" else skopt_budget.MAX_WINDOW)
     value = skopt_budget.label_value(plan, ("deadline",))
     assert len(value) <= 63 and value[0].isalnum() and value[-1].isalnum()

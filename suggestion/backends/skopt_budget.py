@@ -18,7 +18,12 @@ CANDIDATES = 10_000  # skopt's default n_points
 MIN_CANDIDATES = 1_000
 GP_FIT_WINDOW = 200  # GP hyperparameters are learned from at most this many points
 MIN_WINDOW = 100
-MAX_WINDOW = 2_000  # memory: a GP over n points holds several n x n matrices
+MAX_WINDOW = 2_000  # tree models: memory and fit time grow with the window
+# A GP over n points holds about a dozen n x n matrices while it fits: with skopt and
+# scikit-learn imported (~145 MiB), this window keeps a server under 200 MiB (server
+# peaks at 1,000 trials: window 1,000 -> 245 MiB, 500 -> 200, 400 -> 199 with the
+# fixed mmap threshold of katib_suggestion.memory).
+GP_MAX_WINDOW = 350
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,9 @@ class Plan:
 
 def _shrink(plan: Plan) -> Plan | None:
     """The next cheaper plan, or None when nothing is left to give up."""
-    if plan.window > MAX_WINDOW:
-        return _tag(replace(plan, window=MAX_WINDOW), "history-window")
+    if plan.window > _max_window(plan.estimator):
+        window = _max_window(plan.estimator)
+        return _tag(replace(plan, window=window, fit_window=min(plan.fit_window, window)), "history-window")
     if plan.fit_window > GP_FIT_WINDOW:
         return _tag(replace(plan, fit_window=GP_FIT_WINDOW), "hp-window")
     if plan.candidates > MIN_CANDIDATES * 4:
@@ -66,6 +72,10 @@ def _shrink(plan: Plan) -> Plan | None:
     return None
 
 
+def _max_window(estimator: str) -> int:
+    return GP_MAX_WINDOW if estimator == "GP" else MAX_WINDOW
+
+
 def _tag(plan: Plan, step: str) -> Plan:
     return plan if step in plan.degraded else replace(plan, degraded=(*plan.degraded, step))
 
@@ -74,7 +84,7 @@ def plan_for(estimator: str, observations: int, count: int, acq_optimizer: str, 
     """skopt's full procedure, reduced step by step until its estimate fits ``budget`` seconds."""
     plan = Plan(estimator, count, observations, observations if estimator == "GP" else 0,
                 2 if estimator == "GP" else 0, CANDIDATES, acq_optimizer)
-    while plan.seconds() > budget * SAFETY or plan.window > MAX_WINDOW:
+    while plan.seconds() > budget * SAFETY or plan.window > _max_window(estimator):
         cheaper = _shrink(plan)
         if cheaper is None:
             break

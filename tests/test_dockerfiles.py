@@ -1,0 +1,162 @@
+"""The image and its release: docker/Dockerfile lints clean and is correct by construction; the workflow lints."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = ROOT / "docker" / "Dockerfile"
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+# what the wheel is built from: the packages of setup.cfg plus the build metadata
+PACKAGE_SOURCES = {"pyproject.toml", "setup.cfg", "README.md", "proto/", "suggestion/", "validators/"}
+
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+    def all(self, keyword: str) -> list[str]:
+        return [args for kw, args in self.instructions if kw == keyword]
+
+    def env(self, **args: str) -> dict[str, str]:
+        """ENV of this stage, ``${NAME}`` filled from ``args`` (build args) or left for the caller."""
+        result: dict[str, str] = {}
+        for line in self.all("ENV"):
+            for word in shlex.split(line):
+                key, _, value = word.partition("=")
+                result[key] = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), value)
+        return result
+
+    def entrypoint(self) -> list[str]:
+        (line,) = self.all("ENTRYPOINT")
+        return json.loads(line)  # exec form is JSON; a shell-form string would not parse as a list
+
+
+def instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:
+    """(KEYWORD, arguments) per instruction; comments dropped, continuation lines joined."""
+    logical, pending = [], ""
+    for raw in path.read_text().splitlines():
+        if raw.lstrip().startswith("#"):
+            continue
+        if raw.rstrip().endswith("\\"):
+            pending += raw.rstrip()[:-1] + " "
+            continue
+        line, pending = (pending + raw).strip(), ""
+        if line:
+            keyword, _, args = line.partition(" ")
+            logical.append((keyword.upper(), args.strip()))
+    return logical
+
+
+def stages(path: Path = DOCKERFILE) -> tuple[dict[str, str], list[Stage]]:
+    """Global ARG defaults and the build stages in order."""
+    global_args: dict[str, str] = {}
+    result: list[Stage] = []
+    for keyword, args in instructions(path):
+        if keyword == "FROM":
+            words = args.split()
+            base = re.sub(r"\$\{(\w+)\}", lambda m: global_args.get(m.group(1), m.group(0)), words[0])
+            result.append(Stage(base, words[2] if len(words) > 2 and words[1].upper() == "AS" else None))
+        elif not result and keyword == "ARG":
+            name, _, default = args.partition("=")
+            global_args[name] = default
+        elif result:
+            result[-1].instructions.append((keyword, args))
+    return global_args, result
+
+
+def runtime_stage() -> Stage:
+    return stages()[1][-1]
+
+
+def tool(name: str) -> str:
+    """A test tool from the dev extra, installed next to this interpreter."""
+    path = Path(sys.executable).with_name(name)
+    assert path.exists(), f"{name} missing: pip install '.[dev]'"
+    return str(path)
+
+
+def test_hadolint_passes():
+    result = subprocess.run([tool("hadolint"), str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_multi_stage_slim_runtime():
+    global_args, all_stages = stages()
+    assert len(all_stages) >= 2
+    assert all(stage.base == global_args["PYTHON_IMAGE"] for stage in all_stages)  # one interpreter for venv and run
+    assert global_args["PYTHON_IMAGE"] == "python:3.11-slim"
+    runtime = all_stages[-1]
+    # the runtime stage gets the finished venv only: no sources, no wheel, no pip runs
+    assert [args for args in runtime.all("COPY")] == ["--from=venv /opt/venv /opt/venv"]
+    assert not runtime.all("RUN")
+
+
+def test_wheel_is_built_from_the_package_sources_only():
+    wheel_stage = next(s for s in stages()[1] if s.name == "wheel")
+    copied = {word for line in wheel_stage.all("COPY") for word in line.split()[:-1]}
+    assert copied == PACKAGE_SOURCES
+    assert any("pip wheel" in line and "--no-deps" in line for line in wheel_stage.all("RUN"))
+    # BuildKit's per-Dockerfile ignore file: everything out, the sources back in
+    ignore = [w for w in (ROOT / "docker" / "Dockerfile.dockerignore").read_text().split("\n")
+              if w and not w.startswith("#")]
+    assert ignore[0] == "*" and {w[1:] for w in ignore if w.startswith("!")} == PACKAGE_SOURCES
+
+
+def test_each_image_installs_only_its_own_extra():
+    installs = [line for s in stages()[1] for line in s.all("RUN") if "pip install" in line]
+    assert len(installs) == 1
+    # the install target is the wheel (set as $1 from its glob) with one extra
+    target = re.search(r'pip install [^"]*"(\S+)"', installs[0]).group(1)
+    assert target == "$1[${BACKEND}]", "install exactly the image's backend extra, never [all]"
+    assert "set -- /dist/katib_suggest-*.whl" in installs[0]
+    venv_stage = next(s for s in stages()[1] if s.name == "venv")
+    assert "BACKEND" in venv_stage.all("ARG") and 'test -n "${BACKEND}"' in installs[0]
+    assert "load_backend" in installs[0], "the build fails when the backend does not import"
+
+
+def test_no_pythonpath_no_shell_wrapper():
+    text = DOCKERFILE.read_text()
+    assert "PYTHONPATH" not in text
+    assert ".sh" not in text and not list((ROOT / "docker").glob("*.sh"))
+
+
+def test_runs_the_console_script_as_numeric_non_root_on_6789():
+    runtime = runtime_stage()
+    (user,) = runtime.all("USER")
+    uid, _, gid = user.partition(":")
+    assert uid.isdigit() and gid.isdigit() and int(uid) > 0 and int(gid) > 0
+    assert runtime.all("EXPOSE") == ["6789"]
+    entrypoint = runtime.entrypoint()
+    assert entrypoint == ["katib-suggest", "serve"]
+    scripts = configparser.ConfigParser()
+    scripts.read(ROOT / "setup.cfg")
+    assert entrypoint[0] in scripts["options.entry_points"]["console_scripts"]
+    env = runtime.env(BACKEND="optuna")
+    assert env["KATIB_SUGGEST_BACKEND"] == "optuna" and env["PYTHONDONTWRITEBYTECODE"] == "1"
+    assert env["PATH"].startswith("/opt/venv/bin:")
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_passes_actionlint(workflow):
+    result = subprocess.run([tool("actionlint"), "-shellcheck=", "-pyflakes=", str(workflow)],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_release_takes_image_names_from_images_py():
+    text = (ROOT / ".github" / "workflows" / "release.yml").read_text()
+    assert "katib_suggestion.images" in text and "image_for" in text
+    assert "ghcr.io/katib-suggest" not in text, "image names live in suggestion/images.py only"
+    assert "docker/Dockerfile" in text and "BACKEND=" in text
