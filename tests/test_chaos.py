@@ -59,7 +59,7 @@ def test_sigkill_at_random_moments_loses_nothing():
     chaos.thread.start()
     try:
         # slow trials down a little, so the kills land before, during and after calls
-        report = ExperimentDriver(experiment, chaos.stub, lambda v: (time.sleep(0.05), objective(v))[1],
+        report = ExperimentDriver(experiment, chaos.stub, lambda v: (time.sleep(0.08), objective(v))[1],
                                   seed=9, retry_for=60).run()
     finally:
         chaos.done.set()

@@ -124,7 +124,8 @@ _OPTUNA = load_backend("optuna")
 def test_what_optuna_accepts_it_can_suggest_for():
     accepted: list[str] = []
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None,
+              derandomize=True)
     @given(plausible_spaces, st.sampled_from(sorted(served_by("optuna"))))
     def check(parameters, algorithm):
         experiment, _ = parse_experiment({"metadata": {"name": "p"}, "spec": {
