@@ -32,3 +32,8 @@ class Algorithm:
     summary: str
     distributions: frozenset[Distribution] = LINEAR
     space_rules: tuple[SpaceRule, ...] = field(default=())
+
+
+def names(backend: str, key: str) -> tuple[str, ...]:
+    """Upstream's algorithmName, then the unambiguous ``<backend>-<name>`` alias."""
+    return (key, f"{backend}-{key}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from katib_validators.algorithm import ALL_DISTRIBUTIONS, Algorithm
-from katib_validators.settings import RANDOM_STATE, Setting, SettingsSchema
+from katib_validators.algorithm import ALL_DISTRIBUTIONS, Algorithm, names
+from katib_validators.settings import RANDOM_STATE, SEED_ONLY, Setting, SettingsSchema
 
 # Upstream's four tpe settings keep their names and ranges; n_startup_jobs is new
 # (upstream modelled after as many trials as the first batch held). The aliases
@@ -29,20 +29,13 @@ _ANNEAL = SettingsSchema((
     RANDOM_STATE,
 ))
 
-_SEED_ONLY = SettingsSchema((RANDOM_STATE,))
-
-
-def _named(key: str) -> tuple[str, ...]:
-    return (key, f"hyperopt-{key}")
-
-
 HYPEROPT_ALGORITHMS = (
-    Algorithm("tpe", "hyperopt", _named("tpe"), _TPE,
+    Algorithm("tpe", "hyperopt", names("hyperopt", "tpe"), _TPE,
               "hyperopt's Tree-structured Parzen Estimator, one point per call with pending points as bad",
               distributions=ALL_DISTRIBUTIONS),
-    Algorithm("random", "hyperopt", _named("random"), _SEED_ONLY,
+    Algorithm("random", "hyperopt", names("hyperopt", "random"), SEED_ONLY,
               "random search from each parameter's distribution", distributions=ALL_DISTRIBUTIONS),
-    Algorithm("anneal", "hyperopt", _named("anneal"), _ANNEAL,
+    Algorithm("anneal", "hyperopt", names("hyperopt", "anneal"), _ANNEAL,
               "simulated annealing around the best trials, narrowing as trials accumulate",
               distributions=ALL_DISTRIBUTIONS),
 )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from katib_validators.algorithm import Algorithm
-from katib_validators.settings import RANDOM_STATE, Setting, SettingsSchema
+from katib_validators.algorithm import Algorithm, names
+from katib_validators.settings import RANDOM_STATE, SEED_ONLY, Setting, SettingsSchema
 from katib_validators.space_rules import needs_finite_grid, needs_two_numeric
 
 _TPE = SettingsSchema((
@@ -23,25 +23,18 @@ _CMAES = SettingsSchema((
     RANDOM_STATE,
 ))
 
-_SEED_ONLY = SettingsSchema((RANDOM_STATE,))
-
-
-def _named(key: str) -> tuple[str, ...]:
-    return (key, f"optuna-{key}")
-
-
 OPTUNA_ALGORITHMS = (
-    Algorithm("tpe", "optuna", _named("tpe"), _TPE,
+    Algorithm("tpe", "optuna", names("optuna", "tpe"), _TPE,
               "Tree-structured Parzen Estimator, one parameter at a time"),
-    Algorithm("multivariate-tpe", "optuna", _named("multivariate-tpe"), _TPE,
+    Algorithm("multivariate-tpe", "optuna", names("optuna", "multivariate-tpe"), _TPE,
               "TPE that models the parameters jointly"),
-    Algorithm("cmaes", "optuna", _named("cmaes"), _CMAES,
+    Algorithm("cmaes", "optuna", names("optuna", "cmaes"), _CMAES,
               "CMA-ES evolution strategy over the numeric parameters",
               space_rules=(needs_two_numeric,)),
-    Algorithm("random", "optuna", _named("random"), _SEED_ONLY, "uniform random search"),
-    Algorithm("grid", "optuna", _named("grid"), _SEED_ONLY,
+    Algorithm("random", "optuna", names("optuna", "random"), SEED_ONLY, "uniform random search"),
+    Algorithm("grid", "optuna", names("optuna", "grid"), SEED_ONLY,
               "every point of the grid once, in a seeded random order",
               space_rules=(needs_finite_grid,)),
-    Algorithm("sobol", "optuna", _named("sobol"), _SEED_ONLY,
+    Algorithm("sobol", "optuna", names("optuna", "sobol"), SEED_ONLY,
               "scrambled Sobol quasi-random sequence (even coverage)"),
 )

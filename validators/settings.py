@@ -145,3 +145,6 @@ RANDOM_STATE = Setting(
     "the experiment name and returns it, so a restart continues the same sequence",
     low=0, high=2**32 - 1,
 )
+
+# Algorithms whose only knob is the seed.
+SEED_ONLY = SettingsSchema((RANDOM_STATE,))

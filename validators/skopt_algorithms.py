@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from katib_validators.algorithm import LINEAR, Algorithm
+from katib_validators.algorithm import LINEAR, Algorithm, names
 from katib_validators.settings import RANDOM_STATE, Setting, SettingsSchema
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
@@ -59,7 +59,7 @@ _SCHEMA = SettingsSchema(
 )
 
 SKOPT_ALGORITHMS = (
-    Algorithm("bayesianoptimization", "skopt", ("bayesianoptimization", "skopt-bayesianoptimization"), _SCHEMA,
+    Algorithm("bayesianoptimization", "skopt", names("skopt", "bayesianoptimization"), _SCHEMA,
               "Bayesian optimisation with a scikit-optimize surrogate (GP, RF, ET or GBRT)",
               distributions=LINEAR),
 )
