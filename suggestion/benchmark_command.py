@@ -1,4 +1,4 @@
-"""`katib-suggest benchmark --latency`: the latency/memory table of suggestion/latency_benchmark.py."""
+"""`katib-suggest benchmark`: the quality gate (default) or, with --latency, the latency/memory table."""
 
 from __future__ import annotations
 
@@ -13,15 +13,35 @@ def _csv(text: str) -> list[str]:
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = "Benchmark real suggestion servers."
-    parser.add_argument("--latency", action="store_true", required=True,
+    parser.description = ("Benchmark real suggestion servers. Default: the optimisation-quality gate (a suite of "
+                          "problems with known optima, every algorithm, many seeds, compared with the committed "
+                          "baseline; exit 1 on a significant loss). --latency: call time and memory instead.")
+    parser.add_argument("--latency", action="store_true",
                         help="call time, peak memory and start-up per algorithm and history size")
     parser.add_argument("--backend", action="append", choices=BACKENDS,
                         help="backend to measure (repeatable; default: all)")
-    parser.add_argument("--algorithms", type=_csv, help="comma-separated algorithm names (default: all but grid)")
-    parser.add_argument("--sizes", type=lambda t: [int(x) for x in _csv(t)], default=[100, 1000, 5000],
-                        help="history sizes (default 100,1000,5000)")
-    parser.add_argument("--warm-calls", type=int, default=5, help="calls after the first, per server (default 5)")
+    parser.add_argument("--algorithms", type=_csv,
+                        help="comma-separated algorithm names (default: all; --latency: all but grid)")
+    latency = parser.add_argument_group("latency mode")
+    latency.add_argument("--sizes", type=lambda t: [int(x) for x in _csv(t)], default=[100, 1000, 5000],
+                         help="history sizes (default 100,1000,5000)")
+    latency.add_argument("--warm-calls", type=int, default=5, help="calls after the first, per server (default 5)")
+    quality = parser.add_argument_group("quality mode (default)")
+    quality.add_argument("--suite", choices=("quick", "full"), default="quick",
+                         help="quick: 2 cheap problems, for pull requests; full: every problem (default quick)")
+    quality.add_argument("--problems", type=_csv, help="comma-separated problem names (default: the suite's)")
+    quality.add_argument("--seeds", type=int, help="seeds 0..N-1 (default: the suite's)")
+    quality.add_argument("--workers", type=int, default=2, help="local worker processes (default 2; 1: in-process)")
+    quality.add_argument("--ray", metavar="ADDRESS",
+                         help="run on an existing Ray cluster (ray://host:10001, host:6379) or 'local'")
+    quality.add_argument("--mlflow", metavar="URI", nargs="?", const="",
+                         help="log every run, metric and plot to MLflow (default URI: sqlite:///OUT/mlflow.db)")
+    quality.add_argument("--out", default="quality-report", help="output folder (default ./quality-report)")
+    quality.add_argument("--baseline", help="baseline to compare with (default benchmarks/baseline/SUITE.json)")
+    baseline = quality.add_mutually_exclusive_group()
+    baseline.add_argument("--write-baseline", metavar="PATH", help="write the results as a baseline; no comparison")
+    baseline.add_argument("--update-baseline", metavar="PATH",
+                          help="replace the cells this run made in a baseline, keep the others; no comparison")
 
 
 def _plan(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -37,6 +57,10 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 @command("benchmark", _arguments)
 def _benchmark(args: argparse.Namespace) -> int:
+    if not args.latency:
+        from katib_suggestion.quality.command import run_quality
+
+        return run_quality(args)
     from katib_suggestion.latency_benchmark import HEADER, markdown, measure
 
     rows = []

@@ -1,0 +1,12 @@
+"""The optimisation-quality gate from a source checkout: same as `katib-suggest benchmark [args]`.
+
+    python benchmarks/quality.py --suite quick
+    python benchmarks/quality.py --suite full --write-baseline benchmarks/baseline/full.json
+"""
+
+import sys
+
+from katib_suggestion.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["benchmark", *sys.argv[1:]]))

@@ -1,0 +1,1 @@
+"""Optimisation-quality regression gate: problems, runs, scores, baselines and reports."""

@@ -1,0 +1,159 @@
+"""`katib-suggest run`: a tiny Experiment end to end with real trial processes, and its pieces."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from katib_suggestion.cli import main
+from katib_suggestion.quality.local_trials import Collector, CommandTemplate
+from servers import in_process_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A trial: sleeps a little (so parallel trials finish out of order), logs its start and end, prints
+# metrics the way training code does, and fails for one region of the space.
+TRIAL_SCRIPT = """
+import os, sys, time
+x, layers, opt = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+with open(os.environ["SPANS"], "a") as spans:
+    spans.write(f"start {time.time()}\\n")
+time.sleep(0.05 + (hash((x, layers, opt)) % 7) / 50)
+if x > 0.9:
+    sys.exit(3)  # a crash: the trial fails
+loss = (x - 0.3) ** 2 + 0.01 * layers + (0.0 if opt == "adam" else 0.1)
+print("epoch 1: loss=" + repr(loss + 0.5) + " accuracy=0.1")
+print("epoch 2: loss = " + repr(loss) + ", accuracy=0.9")
+with open(os.environ["SPANS"], "a") as spans:
+    spans.write(f"end {time.time()}\\n")
+"""
+
+
+def _experiment(tmp_path: Path, command: list[str], **spec) -> Path:
+    doc = {
+        "apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment", "metadata": {"name": "tiny-run"},
+        "spec": {
+            "objective": {"type": "minimize", "objectiveMetricName": "loss", "additionalMetricNames": ["accuracy"]},
+            "algorithm": {"algorithmName": "tpe", "algorithmSettings": [{"name": "random_state", "value": "3"}]},
+            "parallelTrialCount": 3, "maxTrialCount": 9, "maxFailedTrialCount": 9,
+            "parameters": [
+                {"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}},
+                {"name": "layers", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "4"}},
+                {"name": "optimizer", "parameterType": "categorical", "feasibleSpace": {"list": ["sgd", "adam"]}}],
+            "trialTemplate": {
+                "primaryContainerName": "training", "trialParameters": [
+                    {"name": "x", "reference": "x"}, {"name": "depth", "reference": "layers"},
+                    {"name": "opt", "reference": "optimizer"}],
+                "trialSpec": {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {
+                    "containers": [{"name": "sidecar", "image": "busybox", "command": ["false"]},
+                                   {"name": "training", "image": "python", "command": command,
+                                    "env": [{"name": "SPANS", "value": str(tmp_path / "spans.txt")}]}],
+                    "restartPolicy": "Never"}}}}},
+            **spec,
+        },
+    }
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+COMMAND = [sys.executable, "-c", TRIAL_SCRIPT, "${trialParameters.x}", "${trialParameters.depth}",
+           "${trialParameters.opt}"]
+
+
+def _spans_overlap(path: Path) -> bool:
+    depth, deepest = 0, 0
+    for line in sorted(path.read_text().split("\n")[:-1], key=lambda t: float(t.split()[1])):
+        depth += 1 if line.startswith("start") else -1
+        deepest = max(deepest, depth)
+    return deepest > 1
+
+
+def test_run_drives_a_tiny_experiment_with_real_parallel_trial_processes(tmp_path, capsys):
+    out = tmp_path / "out"
+    status = main(["--log-level", "WARNING", "run", str(_experiment(tmp_path, COMMAND)), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "Experiment tiny-run Succeeded: maxTrialCount reached; 9 trials finished" in printed
+    rows = list(csv.DictReader((out / "trials.csv").open()))
+    assert len(rows) == 9 and len({r["trial"] for r in rows}) == 9
+    succeeded = [r for r in rows if r["status"] == "Succeeded"]
+    for row in succeeded:  # min strategy for a minimised objective, and by default for additional metrics too
+        x, layers, opt = float(row["x"]), int(row["layers"]), row["optimizer"]
+        assert float(row["objective"]) == pytest.approx((x - 0.3) ** 2 + 0.01 * layers + (opt != "adam") * 0.1)
+        assert float(row["accuracy"]) == 0.1
+    for row in rows:
+        assert (row["status"] == "Failed") == (float(row["x"]) > 0.9)
+    best = min(succeeded, key=lambda r: float(r["objective"]))
+    assert f"Best trial {best['trial']}: loss=" in printed
+    assert _spans_overlap(tmp_path / "spans.txt"), "trials did not run in parallel"
+    assert (out / "trials" / f"{best['trial']}.log").read_text().startswith("$ ")
+    if importlib.util.find_spec("matplotlib"):  # plots are optional (the bench extra)
+        assert (out / "convergence.png").stat().st_size > 10_000
+
+
+def test_too_many_failed_trials_fail_the_experiment(tmp_path, capsys):
+    path = _experiment(tmp_path, [sys.executable, "-c", "import sys; sys.exit(1)"], maxFailedTrialCount=2)
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plot"]) == 1
+    printed = capsys.readouterr().out
+    # trials that end together are counted together, as in Katib: 3 or more failed
+    assert re.search(r"Experiment tiny-run Failed: [3-5] trials failed, more than maxFailedTrialCount 2", printed)
+    assert "exit status 1" in printed
+
+
+def test_a_trial_past_its_timeout_fails(tmp_path, capsys):
+    path = _experiment(tmp_path, [sys.executable, "-c", "import time; time.sleep(30)"], maxTrialCount=3,
+                       parallelTrialCount=3, maxFailedTrialCount=3)
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plot", "--trial-timeout", "0.5"]) == 0
+    rows = list(csv.DictReader((tmp_path / "out" / "trials.csv").open()))
+    assert [r["message"] for r in rows] == ["timed out after 0.5 s"] * 3
+
+
+def test_builtin_function_against_a_running_server(tmp_path, capsys):
+    path = ROOT / "examples" / "run-branin.yaml"
+    with in_process_server("optuna") as (address, _):
+        status = main(["run", str(path), "--address", address, "--max-trials", "12", "--out", str(tmp_path)])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "12 trials finished (12 succeeded, 0 failed)" in printed or "goal was reached" in printed
+
+
+def test_invalid_experiments_are_refused_with_every_problem(tmp_path, capsys):
+    path = _experiment(tmp_path, COMMAND, algorithm={"algorithmName": "tpe", "algorithmSettings": [
+        {"name": "n_startup_trials", "value": "-1"}]}, parallelTrialCount=0)
+    assert main(["run", str(path), "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "n_startup_trials" in error and "parallelTrialCount" in error
+
+
+def test_a_builtin_function_needs_its_parameters(tmp_path, capsys):
+    assert main(["run", str(_experiment(tmp_path, COMMAND)), "--function", "branin", "--out", str(tmp_path)]) == 2
+    assert "branin needs the parameters x1, x2" in capsys.readouterr().err
+
+
+def test_stdout_collector_follows_katib_default_filter_and_strategies():
+    spec = {"objective": {"type": "maximize", "objectiveMetricName": "acc", "additionalMetricNames": ["loss"],
+                          "metricStrategies": [{"name": "loss", "value": "latest"}]}}
+    collector = Collector.of(spec)
+    stdout = "acc=0.5 loss=2\nno metrics here x=1\n2026-01-01T00:00:00Z acc = 0.7, loss=1.5e-1\nacc=oops\nacc=0.6\n"
+    assert collector.parse(stdout) == {"acc": 0.7, "loss": 0.15}
+    custom = Collector.of({**spec, "metricsCollectorSpec": {"source": {"filter": {"metricsFormat": [
+        r"([\w|-]+)\s*:\s*((-?\d+)(\.\d+)?)"]}}}})
+    assert custom.parse("acc: 0.25\nacc=0.9\n") == {"acc": 0.25}
+
+
+def test_commands_are_substituted_word_by_word_without_a_shell():
+    container = {"name": "main", "command": ["train"],
+                 "args": ["--lr=${trialParameters.lr}; rm -rf /", "${trialSpec.Name}"]}
+    spec = {"trialTemplate": {"trialParameters": [{"name": "lr", "reference": "learning_rate"}],
+                              "trialSpec": {"spec": {"template": {"spec": {"containers": [container]}}}}}}
+    argv, _ = CommandTemplate.of(spec).render({"learning_rate": "0.1"}, "trial-1")
+    assert argv == ["train", "--lr=0.1; rm -rf /", "trial-1"]
+    spec["trialTemplate"]["trialParameters"] = []
+    with pytest.raises(ValueError, match="undeclared trialParameters: lr"):
+        CommandTemplate.of(spec)
