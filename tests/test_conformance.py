@@ -39,7 +39,11 @@ def _loadable(backend: str) -> bool:
     return True
 
 
-CASES = [pytest.param((a.backend, a.key), id=f"{a.backend}-{a.key}") for a in ALGORITHMS]
+# Settings that switch an algorithm onto another model: each variant is a case of its own.
+VARIANTS = {("skopt", "bayesianoptimization"): [{"base_estimator": e} for e in ("RF", "ET", "GBRT")]}
+CASES = [pytest.param((a.backend, a.key, {}), id=f"{a.backend}-{a.key}") for a in ALGORITHMS] + [
+    pytest.param((backend, key, extra), id=f"{backend}-{key}-{'-'.join(map(str, extra.values()))}")
+    for (backend, key), variants in VARIANTS.items() for extra in variants]
 
 
 def parameters_for(backend: str, key: str) -> list[dict]:
@@ -50,11 +54,13 @@ def parameters_for(backend: str, key: str) -> list[dict]:
     return copy.deepcopy(MIXED_PARAMETERS + extra)
 
 
-def scenario(backend: str, key: str, *, completed: int, pending: int, failed: int = 0, pruned: int = 0,
-             count: int = 4, seed: int = 11, maximize: bool = False,
+def scenario(backend: str, key: str, extra: dict | None = None, *, completed: int, pending: int, failed: int = 0,
+             pruned: int = 0, count: int = 4, seed: int = 11, maximize: bool = False,
              random_state: int | None = None) -> SuggestionRequest:
     """A request whose history holds fabricated but feasible trials of every state."""
-    settings = {} if random_state is None else {"random_state": random_state}
+    settings = dict(extra or {})
+    if random_state is not None:
+        settings["random_state"] = random_state
     experiment = make_experiment(backend, key, parameters_for(backend, key), settings, maximize=maximize,
                                  max_trials=24)
     rng = random.Random(11)
@@ -87,10 +93,10 @@ def _assert_feasible(request, points):
 
 @pytest.fixture(params=CASES)
 def case(request):
-    backend, key = request.param
+    backend = request.param[0]
     if not _loadable(backend):
         pytest.fail(f"backend {backend} does not load: install katib-suggest[{backend}]")
-    return backend, key
+    return request.param
 
 
 @pytest.mark.parametrize("completed", [0, 30])
@@ -115,7 +121,7 @@ def test_no_repeats_with_the_core_guard_on_a_finite_space(case):
     request = scenario(*case, completed=6, pending=2, count=6)
     if request.experiment.space.cardinality() is None:
         request = SuggestionRequest(
-            make_experiment(case[0], case[1], copy.deepcopy(FINITE_PARAMETERS), max_trials=24),
+            make_experiment(case[0], case[1], copy.deepcopy(FINITE_PARAMETERS), case[2], max_trials=24),
             (), 6, seed=3)
     batch = suggest_unique(load_backend(case[0]), request)
     keys = _keys(request, batch.points) + [request.experiment.space.key(t.params) for t in request.history]
@@ -134,15 +140,15 @@ def test_fresh_process_gives_the_same_answer(case):
     here = [request.experiment.space.format(p) for p in load_backend(case[0]).suggest(request).points]
     code = (f"import sys, json; sys.path.insert(0, {str(TESTS_DIR)!r}); "
             "from test_conformance import fresh_answer; "
-            f"print(json.dumps(fresh_answer({case[0]!r}, {case[1]!r})))")
+            f"print(json.dumps(fresh_answer({case[0]!r}, {case[1]!r}, {case[2]!r})))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             cwd=TESTS_DIR)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == here
 
 
-def fresh_answer(backend: str, key: str) -> list[dict[str, str]]:
-    request = scenario(backend, key, completed=25, pending=2)
+def fresh_answer(backend: str, key: str, extra: dict) -> list[dict[str, str]]:
+    request = scenario(backend, key, extra, completed=25, pending=2)
     return [request.experiment.space.format(p) for p in load_backend(backend).suggest(request).points]
 
 

@@ -14,7 +14,7 @@ from katib_requests import experiment_message
 from katib_suggestion.driver import ExperimentDriver
 from katib_validators.catalog import ALGORITHMS
 from servers import ServerProcess, in_process_server
-from test_conformance import NORMAL_PARAMETERS
+from test_conformance import CASES, NORMAL_PARAMETERS
 
 pytestmark = pytest.mark.slow
 TRIALS, PARALLEL = 32, 4
@@ -34,13 +34,13 @@ def objective(values: dict[str, str]) -> float | None:
     return loss
 
 
-def _doc(backend: str, key: str) -> dict:
+def _doc(backend: str, key: str, extra: dict) -> dict:
     algorithm = next(a for a in ALGORITHMS if a.backend == backend and a.key == key)
     finite = any(rule.__name__ == "needs_finite_grid" for rule in algorithm.space_rules)
     parameters = copy.deepcopy(FINITE_PARAMETERS if finite else MIXED_PARAMETERS)
     if not finite and any(d.value == "normal" for d in algorithm.distributions):
         parameters += copy.deepcopy(NORMAL_PARAMETERS)
-    return experiment_doc(algorithm.names[0], parameters, name=f"e2e-{backend}-{key}",
+    return experiment_doc(algorithm.names[0], parameters, extra, name=f"e2e-{backend}-{key}",
                           max_trials=min(TRIALS, 24 if finite else TRIALS), parallel=PARALLEL)
 
 
@@ -48,12 +48,10 @@ def _keys(report) -> list[tuple]:
     return [tuple((a.name, a.value) for a in t.spec.parameter_assignments.assignments) for t in report.trials]
 
 
-CASES = [pytest.param(a.backend, a.key, id=f"{a.backend}-{a.key}") for a in ALGORITHMS]
-
-
-@pytest.mark.parametrize(("backend", "key"), CASES)
-def test_experiment_survives_a_restart_and_matches_an_uninterrupted_run(backend, key):
-    experiment = experiment_message(_doc(backend, key))
+@pytest.mark.parametrize("case", CASES)
+def test_experiment_survives_a_restart_and_matches_an_uninterrupted_run(case):
+    backend, key, extra = case
+    experiment = experiment_message(_doc(backend, key, extra))
     with in_process_server(backend) as (address, _):
         with grpc.insecure_channel(address) as channel:
             stub = api_pb2_grpc.SuggestionStub(channel)
