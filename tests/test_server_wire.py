@@ -183,3 +183,15 @@ def test_more_than_ten_thousand_trials_fit_the_message_limits(stub):
     message = request(e, trials, count=2, total=12_502)
     assert message.ByteSize() > 4 * 1024 * 1024  # beyond gRPC's default 4 MiB limit
     assert len(stub.GetSuggestions(message, timeout=60).parameter_assignments) == 2
+
+
+@pytest.mark.parametrize("algorithm", ["tpe", "random", "cmaes", "sobol"])
+def test_an_enormous_categorical_list_is_answered(stub, algorithm):
+    e = experiment(algorithm)
+    choices = e.spec.parameter_specs.parameters[2].feasible_space.list
+    del choices[:]
+    choices.extend(f"choice-{i}" for i in range(100_000))
+    stub.ValidateAlgorithmSettings(pb.ValidateAlgorithmSettingsRequest(experiment=e), timeout=30)
+    reply = stub.GetSuggestions(request(e, count=4, total=4), timeout=60)
+    assert len(reply.parameter_assignments) == 4
+    assert all(a.assignments[2].value.startswith("choice-") for a in reply.parameter_assignments)
