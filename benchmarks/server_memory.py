@@ -16,7 +16,6 @@ import math
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
+from katib_suggestion.latency_benchmark import free_port
 from katib_validators.catalog import BACKENDS, served_by
 
 Condition = pb.TrialStatus.TrialConditionType
@@ -99,12 +99,6 @@ def memory_kib(pid: int) -> dict[str, int]:
         if key in ("VmRSS", "VmHWM"):
             fields[key] = int(value.split()[0])
     return fields
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_serving(address: str, process: subprocess.Popen, timeout: float = 60) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -15,16 +14,11 @@ from pathlib import Path
 import grpc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
+from katib_suggestion.latency_benchmark import free_port, peak_mib
 
 SERVER = Path(sys.executable).with_name("katib-suggest")
 BATCH = 4
 LIST = ("sgd", "adam", "rmsprop")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def experiment(estimator: str) -> pb.Experiment:
@@ -68,13 +62,6 @@ def request(message: pb.Experiment, size: int, call: int) -> pb.GetSuggestionsRe
                                     total_request_number=size + BATCH * (call + 1))
 
 
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def start_server(port: int, one_core: bool) -> subprocess.Popen:
     env = dict(os.environ)
     if one_core:  # the target is one core; BLAS would otherwise use every core
@@ -116,7 +103,7 @@ def main() -> int:
             for size in args.sizes:
                 times, label = measure(stub, message, size, args.calls, server.pid)
                 print(f"{size:>7} {statistics.median(times):>9.2f} {max(times):>7.2f} "
-                      f"{peak_rss_mib(server.pid):>13.1f}  {label}", flush=True)
+                      f"{peak_mib(server.pid):>13.1f}  {label}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=60)

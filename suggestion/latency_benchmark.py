@@ -92,13 +92,13 @@ def finished_trial(name: str, values: dict[str, str]) -> pb.Trial:
     return trial
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _peak_mib(pid: int) -> float:
+def peak_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmHWM:"):
@@ -107,7 +107,7 @@ def _peak_mib(pid: int) -> float:
 
 
 def _start(backend: str) -> tuple[subprocess.Popen, str, float]:
-    port = _free_port()
+    port = free_port()
     address = f"127.0.0.1:{port}"
     start = time.monotonic()
     process = subprocess.Popen(
@@ -146,7 +146,7 @@ def measure(backend: str, algorithm: str, history: int, warm_calls: int, seed: i
                 for number, assignment in enumerate(reply.parameter_assignments):
                     values = {a.name: a.value for a in assignment.assignments}
                     trials.append(finished_trial(f"call-{call}-{number}", values))
-        peak = _peak_mib(process.pid)
+        peak = peak_mib(process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)

@@ -21,10 +21,6 @@ _LIBRARIES = {"optuna": ("optuna", "cmaes", "scipy"), "hyperopt": ("hyperopt", "
 log = logging.getLogger(__name__)
 
 
-def backend_names() -> tuple[str, ...]:
-    return tuple(_MODULES)
-
-
 def load_backend(name: str) -> Backend:
     """Import a backend; BackendUnavailable names the extra to install when its library is missing."""
     if name not in _MODULES:

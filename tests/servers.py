@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from katib_api import api_pb2_grpc
+from katib_suggestion.latency_benchmark import free_port
 from katib_suggestion.server import Config, make_server
 
 KATIB_HEALTH = "manager.v1beta1.Suggestion"
@@ -30,12 +30,6 @@ def in_process_server(backend: str = "optuna"):
         yield f"127.0.0.1:{running.port}", running
     finally:
         running.server.stop(None).wait()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def katib_suggest() -> str:

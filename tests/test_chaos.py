@@ -10,16 +10,12 @@ import grpc
 import pytest
 from conftest import MIXED_PARAMETERS, experiment_doc
 from katib_api import api_pb2_grpc
-from katib_requests import experiment_message
 from katib_suggestion.driver import ExperimentDriver
+from katib_suggestion.wire import experiment_message
 from servers import ServerProcess, in_process_server
-from test_experiment_e2e import objective
+from test_experiment_e2e import _keys, objective
 
 pytestmark = pytest.mark.slow
-
-
-def _keys(report):
-    return [tuple((a.name, a.value) for a in t.spec.parameter_assignments.assignments) for t in report.trials]
 
 
 def _uninterrupted(experiment):

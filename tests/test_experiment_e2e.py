@@ -10,8 +10,8 @@ import grpc
 import pytest
 from conftest import FINITE_PARAMETERS, MIXED_PARAMETERS, experiment_doc
 from katib_api import api_pb2_grpc
-from katib_requests import experiment_message
 from katib_suggestion.driver import ExperimentDriver
+from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import ALGORITHMS
 from servers import ServerProcess, in_process_server
 from test_conformance import CASES, NORMAL_PARAMETERS

@@ -20,7 +20,7 @@ import pytest
 from conftest import experiment_doc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
-from katib_requests import experiment_message
+from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import BACKENDS, served_by
 from servers import ServerProcess, free_port, log_lines
 from test_dockerfiles import PACKAGE_SOURCES, ROOT, runtime_stage

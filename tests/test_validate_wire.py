@@ -6,7 +6,7 @@ import grpc
 import pytest
 from conftest import experiment_doc
 from katib_api import api_pb2, api_pb2_grpc
-from katib_requests import experiment_message
+from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import served_by
 from servers import in_process_server
 
