@@ -25,7 +25,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
-from katib_suggestion.latency_benchmark import free_port
+from katib_suggestion.quality.latency import free_port
 from katib_validators.catalog import BACKENDS, served_by
 
 Condition = pb.TrialStatus.TrialConditionType

@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
-from katib_suggestion.latency_benchmark import free_port, peak_mib
+from katib_suggestion.quality.latency import free_port, peak_mib
 
 SERVER = Path(sys.executable).with_name("katib-suggest")
 BATCH = 4

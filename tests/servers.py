@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from katib_api import api_pb2_grpc
-from katib_suggestion.latency_benchmark import free_port
+from katib_suggestion.quality.latency import free_port
 from katib_suggestion.server import Config, make_server
 
 KATIB_HEALTH = "manager.v1beta1.Suggestion"

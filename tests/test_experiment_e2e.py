@@ -10,7 +10,7 @@ import grpc
 import pytest
 from conftest import FINITE_PARAMETERS, MIXED_PARAMETERS, experiment_doc
 from katib_api import api_pb2_grpc
-from katib_suggestion.driver import ExperimentDriver
+from katib_suggestion.local.driver import ExperimentDriver
 from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import ALGORITHMS
 from servers import ServerProcess, in_process_server

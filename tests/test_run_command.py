@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from katib_suggestion.cli import main
-from katib_suggestion.quality.local_trials import Collector, CommandTemplate
+from katib_suggestion.local.process import Collector, CommandTemplate
 from servers import in_process_server
 
 ROOT = Path(__file__).resolve().parent.parent

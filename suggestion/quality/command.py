@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 import katib_suggestion
+from katib_suggestion.local.progress import Progress
 from katib_suggestion.quality import baseline as baselines
 from katib_suggestion.quality import report
 from katib_suggestion.quality.gate import compare
-from katib_suggestion.quality.progress import Progress
 from katib_suggestion.quality.runner import execute
 from katib_suggestion.quality.suite import SUITES, cells, plan
 

@@ -10,7 +10,7 @@ from multiprocessing import get_context
 
 import grpc
 from katib_api import api_pb2_grpc
-from katib_suggestion.driver import Condition, ExperimentDriver
+from katib_suggestion.local.driver import Condition, ExperimentDriver
 from katib_suggestion.quality.problems import PROBLEMS, search_space
 from katib_suggestion.server import Config, make_server
 from katib_suggestion.wire import experiment_message

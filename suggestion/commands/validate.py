@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
-from katib_suggestion.cli import command
+from katib_suggestion.commands import command
 from katib_validators.catalog import BACKENDS
 from katib_validators.experiment import parse_experiment
 from katib_validators.katib_config import check_katib_config
@@ -29,7 +29,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                              "the algorithm)")
 
 
-@command("validate", _arguments)
+@command("validate", "check Experiment and katib-config YAML offline, as ValidateAlgorithmSettings would", _arguments)
 def run(args: argparse.Namespace) -> int:
     status = VALID
     for path in args.files:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from katib_api import api_pb2
-from katib_suggestion.quality.local_trials import Outcome
-from katib_suggestion.quality.progress import Progress
+from katib_suggestion.local.process import Outcome
+from katib_suggestion.local.progress import Progress
 
 # trial name, assignments -> outcome; runs in a worker thread
 TrialFunction = Callable[[str, dict[str, str]], Outcome]

@@ -8,8 +8,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from katib_suggestion.cli import command
-from katib_suggestion.quality.local_trials import FUNCTION_ANNOTATION
+from katib_suggestion.commands import command
+from katib_suggestion.local.process import FUNCTION_ANNOTATION
 from katib_validators.catalog import BACKENDS
 
 
@@ -33,9 +33,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-plot", action="store_true", help="skip the convergence plot")
 
 
-@command("run", _arguments)
+@command("run", "run a Katib Experiment on this machine, trials as local processes", _arguments)
 def _run(args: argparse.Namespace) -> int:
-    from katib_suggestion.quality import local_experiment as local
+    from katib_suggestion.local import experiment as local
 
     try:
         doc = local.load_experiment(args.experiment, args.max_trials)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from katib_suggestion.cli import command
+from katib_suggestion.commands import command
 from katib_validators.catalog import ALGORITHMS, BACKENDS
 
 
@@ -55,13 +55,13 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, str]]:
     return plan
 
 
-@command("benchmark", _arguments)
+@command("benchmark", "measure optimisation quality (the regression gate) or latency and memory", _arguments)
 def _benchmark(args: argparse.Namespace) -> int:
     if not args.latency:
         from katib_suggestion.quality.command import run_quality
 
         return run_quality(args)
-    from katib_suggestion.latency_benchmark import HEADER, markdown, measure
+    from katib_suggestion.quality.latency import HEADER, markdown, measure
 
     rows = []
     print("  ".join(HEADER), flush=True)

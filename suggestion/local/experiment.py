@@ -11,11 +11,11 @@ from typing import Any
 import grpc
 import yaml
 from katib_api import api_pb2
-from katib_suggestion.driver import ExperimentDriver
-from katib_suggestion.quality.local_run import LocalTrials, convergence_plot
-from katib_suggestion.quality.local_trials import FUNCTION_ANNOTATION, Collector, CommandTemplate, Outcome, run_command
+from katib_suggestion.local.driver import ExperimentDriver
+from katib_suggestion.local.process import FUNCTION_ANNOTATION, Collector, CommandTemplate, Outcome, run_command
+from katib_suggestion.local.progress import Progress
+from katib_suggestion.local.trials import LocalTrials, convergence_plot
 from katib_suggestion.quality.problems import PROBLEMS
-from katib_suggestion.quality.progress import Progress
 from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import BACKENDS, backends_serving
 from katib_validators.experiment import parse_experiment
