@@ -206,3 +206,8 @@ def test_prompts_end_cleanly_when_input_ends(tmp_path):
     assert child.exitstatus == 2
     assert "nothing written" in child.before and "Traceback" not in child.before
     assert not (tmp_path / "exp.yaml").exists()
+
+
+def test_a_parameter_given_twice_is_refused(capsys):
+    status, _, err = init(capsys, *REQUIRED, "--param", "x=double:0:1")
+    assert status == 2 and "--param x: given twice; keep one" in err

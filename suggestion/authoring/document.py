@@ -18,7 +18,8 @@ _SOURCES = (("metadata.name", "name"), ("metadata.namespace", "namespace"), ("sp
             ("spec.maxTrialCount", "max_trials"), ("spec.maxFailedTrialCount", "max_failed"),
             ("spec.metricsCollectorSpec", "collector"), ("spec.trialTemplate", "command"),
             ("spec.parameters", "parameters"))
-_INDEXED = re.compile(r"spec\.(parameters|algorithm\.algorithmSettings)\[(\d+)\]")
+# trialParameters[i] is made from parameters[i]
+_INDEXED = re.compile(r"spec\.(parameters|trialTemplate\.trialParameters|algorithm\.algorithmSettings)\[(\d+)\]")
 
 
 def build(inputs: Inputs) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def build(inputs: Inputs) -> dict[str, Any]:
         "objective": objective,
         "algorithm": algorithm,
         "parallelTrialCount": inputs.parallel if inputs.parallel is not None else
-        min(DEFAULT_PARALLEL, inputs.max_trials),
+        max(1, min(DEFAULT_PARALLEL, inputs.max_trials)),
         "maxTrialCount": inputs.max_trials,
         "maxFailedTrialCount": inputs.max_failed if inputs.max_failed is not None else
         min(DEFAULT_PARALLEL, inputs.max_trials),
@@ -61,23 +62,28 @@ def problems_of(doc: dict[str, Any], inputs: Inputs) -> list[str]:
 
 
 def _as_input(problem: Problem, inputs: Inputs) -> str:
-    indexed = _INDEXED.match(problem.path)
-    if indexed and indexed.group(1) == "parameters":
-        source = f"--param {inputs.parameters[int(indexed.group(2))].get('name')}"
-    elif indexed:
-        source = f"--setting {list(inputs.settings)[int(indexed.group(2))]}"
-    else:
-        field = next((name for prefix, name in _SOURCES if problem.path.startswith(prefix)), None)
-        source = FLAGS[field] if field else "input"
     hint = f"; try --name {suggest_name(str(inputs.name))}" if problem.path == "metadata.name" else ""
-    return f"{source}: {problem}{hint}"
+    return f"{_source(problem.path, inputs)}: {problem}{hint}"
+
+
+def _source(path: str, inputs: Inputs) -> str:
+    indexed = _INDEXED.match(path)
+    if indexed:
+        settings = indexed.group(1).startswith("algorithm")
+        names = list(inputs.settings) if settings else [p.get("name") for p in inputs.parameters]
+        if int(indexed.group(2)) < len(names):
+            return f"{'--setting' if settings else '--param'} {names[int(indexed.group(2))]}"
+    field = next((name for prefix, name in _SOURCES if path.startswith(prefix)), None)
+    return FLAGS[field] if field else "input"
 
 
 def _describe(parameter: dict[str, Any]) -> str:
     space = parameter.get("feasibleSpace")
     space = space if isinstance(space, dict) else {}
-    if "list" in space:
-        return f"{parameter.get('parameterType')}: one of {', '.join(map(str, space['list']))}"
+    if isinstance(space.get("list"), list):
+        values = [str(v) for v in space["list"]]
+        shown = ", ".join(values[:6]) + (f" ... ({len(values)} values)" if len(values) > 6 else "")
+        return f"{parameter.get('parameterType')}: one of {shown}"
     scale = f", {space['distribution']}" if space.get("distribution") else ""
     step = f", step {space['step']}" if space.get("step") else ""
     return f"{parameter.get('parameterType')} from {space.get('min')} to {space.get('max')}{step}{scale}"

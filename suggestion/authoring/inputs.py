@@ -106,6 +106,8 @@ def from_flags(args: Any, inputs: Inputs) -> list[str]:
             given.append(parse_param(text))
         except ParamError as error:
             problems.append(f"--param: {error}")
+    names = [p["name"] for p in given]
+    problems += [f"--param {name}: given twice; keep one" for name in sorted({n for n in names if names.count(n) > 1})]
     inputs.parameters = merge(inputs.parameters, given)
     for text in args.setting or []:
         key, equals, value = text.partition("=")

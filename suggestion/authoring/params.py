@@ -63,7 +63,10 @@ def params_from_spec(raw: Any) -> list[dict[str, Any]]:
 
 
 def merge(base: list[dict[str, Any]], override: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``base`` with each parameter of ``override`` replacing the one of the same name, or appended."""
-    merged = {p.get("name"): p for p in base}
-    merged.update({p.get("name"): p for p in override})
-    return list(merged.values())
+    """``base`` with each parameter of ``override`` replacing the one of the same name in place, or appended.
+
+    A name repeated within one list stays repeated, so that the validators report it.
+    """
+    pending = {p.get("name"): p for p in override}
+    merged = [pending.pop(p.get("name")) if p.get("name") in pending else p for p in base]
+    return merged + [p for p in override if p.get("name") in pending]
