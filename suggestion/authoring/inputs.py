@@ -100,21 +100,26 @@ def from_flags(args: Any, inputs: Inputs) -> list[str]:
         inputs.objective, inputs.direction = (args.maximize, "maximize") if args.maximize else \
             (args.minimize, "minimize")
     inputs.metrics = args.metric if args.metric else inputs.metrics
-    given = []
-    for text in args.param or []:
-        try:
-            given.append(parse_param(text))
-        except ParamError as error:
-            problems.append(f"--param: {error}")
-    names = [p["name"] for p in given]
-    problems += [f"--param {name}: given twice; keep one" for name in sorted({n for n in names if names.count(n) > 1})]
-    inputs.parameters = merge(inputs.parameters, given)
+    problems += _flag_params(args.param or [], inputs)
     for text in args.setting or []:
         key, equals, value = text.partition("=")
         if not equals or not key.strip():
             problems.append(f"--setting {text}: write NAME=VALUE, e.g. --setting random_state=7")
         else:
             inputs.settings[key.strip()] = value.strip()
+    return problems
+
+
+def _flag_params(texts: list[str], inputs: Inputs) -> list[str]:
+    given, problems = [], []
+    for text in texts:
+        try:
+            given.append(parse_param(text))
+        except ParamError as error:
+            problems.append(f"--param: {error}")
+    names = [p["name"] for p in given]
+    problems += [f"--param {name}: given twice; keep one" for name in sorted({n for n in names if names.count(n) > 1})]
+    inputs.parameters = merge(inputs.parameters, given)  # over the spec file's, by name
     return problems
 
 
