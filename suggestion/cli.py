@@ -35,13 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    configure_logging(args.log_level or "INFO", args.log_format)
     try:
+        args = build_parser().parse_args(argv)
+        configure_logging(args.log_level or "INFO", args.log_format)
         return load_all()[args.command].run(args)
     except (BackendUnavailable, OSError) as error:
         print(f"katib-suggest: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:  # a command without its own Ctrl-C handling: no traceback
+    except KeyboardInterrupt:  # while starting up, or a command without its own handling: no traceback
         print("katib-suggest: interrupted", file=sys.stderr)
         return INTERRUPTED

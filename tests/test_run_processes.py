@@ -82,6 +82,14 @@ def _alive_in(groups: set[int]) -> list[str]:
     return alive
 
 
+def _all_gone(groups: set[int]) -> bool:
+    """No process of these groups is left, once the kernel has finished the ones just killed (bounded)."""
+    deadline = time.monotonic() + 10
+    while _alive_in(groups) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not _alive_in(groups)
+
+
 def _rows(out: Path) -> list[dict[str, str]]:
     return list(csv.DictReader((out / "trials.csv").open()))
 
@@ -110,7 +118,7 @@ def test_timed_out_trials_end_with_their_whole_process_group(tmp_path, capsys):
     assert status == 1, printed
     assert "Experiment groups Failed: 2 trials failed, maxFailedTrialCount is 2" in printed
     assert [r["message"] for r in _rows(tmp_path / "out")] == ["timed out after 1 s"] * 2
-    assert len(_groups(tmp_path)) == 2 and not _alive_in(_groups(tmp_path))
+    assert len(_groups(tmp_path)) == 2 and _all_gone(_groups(tmp_path))
 
 
 def test_what_a_finished_script_left_behind_is_ended_and_not_waited_for(tmp_path, capsys, monkeypatch):
@@ -121,7 +129,7 @@ def test_what_a_finished_script_left_behind_is_ended_and_not_waited_for(tmp_path
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plot"]) == 0
     assert "1 trials finished (1 succeeded, 0 failed)" in capsys.readouterr().out
     group = int((tmp_path / "trial.py.group").read_text())
-    assert not _alive_in({group})
+    assert _all_gone({group})
     # the run silences gRPC's C core for itself only: a trial that uses gRPC keeps its logs
     log = next((tmp_path / "out" / "trials").glob("*.log")).read_text()
     assert "grpc=unset" in log
@@ -137,7 +145,7 @@ def test_reaching_the_goal_ends_the_trials_still_running(tmp_path, capsys):
     rows = _rows(tmp_path / "out")
     assert [(r["status"], r["message"]) for r in rows] == [
         ("Succeeded", ""), ("Killed", "ended with the experiment (Succeeded)")]
-    assert not _alive_in(_groups(tmp_path))
+    assert _all_gone(_groups(tmp_path))
 
 
 def _start_run(tmp_path: Path, path: Path, *flags: str) -> subprocess.Popen:
@@ -161,7 +169,7 @@ def test_ctrl_c_ends_running_trials_and_keeps_the_results(tmp_path):
     assert ("Experiment groups Interrupted: stopped by Ctrl-C (SIGINT); 2 trials finished "
             "(2 succeeded, 0 failed), 2 interrupted") in stdout
     assert "Best trial groups-" in stdout
-    assert not _alive_in(_groups(tmp_path))
+    assert _all_gone(_groups(tmp_path))
 
 
 def test_sigterm_stops_the_run_like_ctrl_c(tmp_path):
@@ -173,7 +181,7 @@ def test_sigterm_stops_the_run_like_ctrl_c(tmp_path):
     assert run.returncode == 143, stdout
     assert "Interrupted: stopped by SIGTERM; 0 trials finished (0 succeeded, 0 failed), 2 interrupted" in stdout
     assert [r["status"] for r in _rows(tmp_path / "out")] == ["Killed"] * 2
-    assert not _alive_in(_groups(tmp_path))
+    assert _all_gone(_groups(tmp_path))
 
 
 def test_a_second_ctrl_c_ends_at_once(tmp_path):
@@ -188,10 +196,7 @@ def test_a_second_ctrl_c_ends_at_once(tmp_path):
     assert run.returncode == 130
     assert "Ctrl-C (SIGINT) again: ending now, without results" in (tmp_path / "stderr.txt").read_text()
     assert stdout == "" and not (tmp_path / "out" / "trials.csv").exists()
-    deadline = time.monotonic() + 10  # SIGKILL is sent; the kernel may take a moment to finish the job
-    while _alive_in(_groups(tmp_path)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive_in(_groups(tmp_path))
+    assert _all_gone(_groups(tmp_path))
 
 
 def test_an_unreachable_server_fails_at_once_without_a_traceback(tmp_path, capsys):

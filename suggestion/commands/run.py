@@ -69,12 +69,12 @@ def _drive(args: argparse.Namespace, doc, backend: str, function, groups, out: P
     from katib_suggestion.local import connect
     from katib_suggestion.local import experiment as local
     from katib_suggestion.local.interrupt import Interrupt, describe
+    from katib_suggestion.local.progress import note
 
     def stop(signum: int) -> None:
         running = groups.running() if groups else 0
-        print(f"\nkatib-suggest run: {describe(signum)}: no new trials; ending {running} running trial(s) "
-              f"(SIGTERM, SIGKILL after {args.grace_period:g} s); press Ctrl-C again to quit at once",
-              file=sys.stderr, flush=True)
+        note(f"katib-suggest run: {describe(signum)}: no new trials; ending {running} running trial(s) "
+             f"(SIGTERM, SIGKILL after {args.grace_period:g} s); press Ctrl-C again to quit at once")
         if groups:
             groups.end_all(f"interrupted by {describe(signum)}")
 

@@ -121,8 +121,10 @@ class ExperimentDriver:
                 reply = self.stub().GetSuggestions(request, timeout=self.call_timeout)
             except grpc.RpcError as error:
                 self.report.failed_calls.append(f"{error.code().name}: {error.details()}")
-                # the controller retries with backoff; only an unreachable server is worth waiting for
-                if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                # the controller retries with backoff; only an unreachable server is worth waiting for,
+                # and not once the run is told to stop (Ctrl-C while the server is down)
+                if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline or \
+                        (self.stop is not None and self.stop()):
                     raise
                 time.sleep(0.2)
                 continue

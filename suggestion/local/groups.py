@@ -16,9 +16,11 @@ import subprocess
 import threading
 import time
 from enum import Enum
+from pathlib import Path
 
 DEFAULT_GRACE = 10.0  # seconds between TERM and KILL
 _POLL = 0.05
+_PROC = Path("/proc")
 _REAP = 1.0  # seconds to wait for a killed direct child to be reaped before giving up on it
 
 
@@ -59,9 +61,15 @@ class ProcessGroups:
             while True:
                 try:
                     process.wait(timeout=min(0.2, max(deadline - time.monotonic(), 0.001)))
-                    return End.STOPPED if self._stopping else End.EXITED
                 except subprocess.TimeoutExpired:
                     pass
+                else:
+                    if not self._stopping:
+                        return End.EXITED
+                    # a wrapper (bash -c) died of the TERM: its children keep their grace period
+                    while _group_alive(process) and not self._given_up.wait(_POLL):
+                        pass
+                    return End.STOPPED
                 if self._given_up.is_set():
                     return End.STOPPED
                 if time.monotonic() >= deadline:
@@ -113,7 +121,25 @@ def _end_groups(processes: list[subprocess.Popen], grace: float) -> None:
 
 def _group_alive(process: subprocess.Popen) -> bool:
     process.poll()  # reap the direct child, or its zombie keeps the group "alive"
-    return _signal_group(process.pid, 0)
+    return _signal_group(process.pid, 0) and _has_live_member(process.pid)
+
+
+def _has_live_member(pgid: int) -> bool:
+    """Whether a process of the group is more than a zombie waiting to be reaped.
+
+    Orphaned grandchildren are reaped by PID 1, which in a container or VM may be slow
+    to do it (or never do it): their zombies must not hold the run for the grace period.
+    """
+    if not _PROC.is_dir():
+        return True  # no /proc (macOS): zombies count as alive
+    for stat in _PROC.glob("[0-9]*/stat"):
+        try:
+            state, _parent, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # ended while we looked
+        if int(group) == pgid and state != "Z":
+            return True
+    return False
 
 
 def _signal_group(pgid: int, signum: int) -> bool:

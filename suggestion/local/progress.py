@@ -5,6 +5,16 @@ from __future__ import annotations
 import sys
 from contextlib import ExitStack
 
+_bars: list = []  # the tqdm bars on screen: a note goes above them instead of through them
+
+
+def note(text: str) -> None:
+    """A line for the user on stderr while progress may be showing (e.g. what Ctrl-C does now)."""
+    if _bars:
+        _bars[-1].write(text, file=sys.stderr)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
 
 class Progress:
     def __init__(self, total: int, description: str, unit: str = "run"):
@@ -18,6 +28,7 @@ class Progress:
         except ImportError:
             return
         self.bar = tqdm(total=total, desc=description, unit=unit, file=sys.stderr, dynamic_ncols=True)
+        _bars.append(self.bar)
         self._stack.enter_context(logging_redirect_tqdm())  # log lines go above the bar, not through it
 
     def update(self, status: str = "") -> None:
@@ -35,6 +46,7 @@ class Progress:
         if self.bar is not None:
             self._stack.close()
             self.bar.close()
+            _bars.remove(self.bar)
         elif self.done and self._printed != self.done:
             self._print()
 
