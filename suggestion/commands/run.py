@@ -14,7 +14,7 @@ from katib_suggestion.local.process import FUNCTION_ANNOTATION
 from katib_suggestion.settings_env import checked, non_negative_float, positive_float, positive_int
 from katib_validators.catalog import BACKENDS
 
-INVALID = 2  # the experiment or the server cannot be used; 0, 1 and 128+N follow the experiment's end
+INVALID = 2  # the experiment or the server cannot be used; 0, 1 and 130 follow the experiment's end
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

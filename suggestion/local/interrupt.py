@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+INTERRUPTED = 128 + signal.SIGINT  # 130: the shell's status for Ctrl-C
 _DESCRIPTION = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
 
 
@@ -30,7 +31,9 @@ class Interrupt:
 
     @property
     def exit_status(self) -> int:
-        return 128 + (self.signum or signal.SIGINT)  # the shell's convention: 130 for Ctrl-C, 143 for TERM
+        # 130 for Ctrl-C and SIGTERM alike (issue 14): either way the run was interrupted and its
+        # results were kept, and scripts that call `run` need one status to test for
+        return INTERRUPTED
 
     def __enter__(self) -> Interrupt:
         if threading.current_thread() is threading.main_thread():

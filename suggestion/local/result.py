@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from katib_suggestion.local.driver import too_many_failures
-from katib_suggestion.local.interrupt import describe
+from katib_suggestion.local.interrupt import INTERRUPTED, describe
 from katib_suggestion.local.plot import convergence_plot
 from katib_suggestion.local.trials import Finished, LocalTrials
 from katib_suggestion.observability import iso_utc
@@ -38,7 +38,7 @@ def decide(spec: Mapping[str, Any], trials: LocalTrials, goal_reached: bool, sig
     elif completed >= spec["maxTrialCount"]:
         verdict = ("Succeeded", "maxTrialCount reached", 0)
     elif signum is not None:
-        return Verdict("Interrupted", f"stopped by {describe(signum)}", 128 + signum,
+        return Verdict("Interrupted", f"stopped by {describe(signum)}", INTERRUPTED,
                        f"interrupted by {describe(signum)}")
     else:
         verdict = ("Error", f"{error or 'the run stopped early'}; Katib would retry and leave the Experiment "
