@@ -27,9 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    configure_logging(args.log_level, args.log_format)
-    try:
+    try:  # building the parser reads the backend catalog: a broken plugin stops here, named
+        args = build_parser().parse_args(argv)
+        configure_logging(args.log_level, args.log_format)
         return load_all()[args.command].run(args)
     except (BackendUnavailable, OSError) as error:
         print(f"katib-suggest: {error}", file=sys.stderr)

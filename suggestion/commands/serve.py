@@ -14,7 +14,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Serve Katib's Suggestion API for one backend. Every flag can also come from "
                           "the environment as KATIB_SUGGEST_<FLAG> (e.g. KATIB_SUGGEST_PORT).")
     parser.add_argument("--backend", choices=BACKENDS, default=env("BACKEND", "") or None,
-                        required=not env("BACKEND", ""), help="optimisation library to serve")
+                        required=not env("BACKEND", ""),
+                        help="backend to serve: one of ours or an installed plugin")
     parser.add_argument("--host", default=env("HOST", "0.0.0.0"), help="address to listen on (default 0.0.0.0)")
     parser.add_argument("--port", type=int, default=int(env("PORT", "6789")), help="port (default 6789)")
     parser.add_argument("--grace-period", type=float, default=float(env("GRACE_PERIOD", "30")),
