@@ -11,12 +11,23 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
 import pytest
-from katib_suggestion.plugin import ENTRY_POINT_GROUP, PluginError
+from katib_suggestion.plugin import (
+    ENTRY_POINT_GROUP,
+    INTERFACE_VERSION,
+    RANDOM_STATE,
+    Algorithm,
+    BackendPlugin,
+    PluginError,
+    Setting,
+    SettingsSchema,
+)
 from katib_validators import catalog
+from katib_validators.plugin_checks import declaration_problems
 
 GOOD = """
 from katib_suggestion.plugin import INTERFACE_VERSION, RANDOM_STATE, Algorithm, BackendPlugin, SettingsSchema, names
@@ -98,3 +109,48 @@ def test_every_broken_plugin_is_listed_at_once_and_the_cli_stops_before_any_comm
         assert result.stderr.startswith("katib-suggest: cannot start, a backend plugin is broken:\n")
         assert "Traceback" not in result.stderr
         assert all(name in result.stderr for name in BROKEN), result.stderr
+
+
+def _plugin(**changes):
+    algorithm = Algorithm("walk", "walker", ("walk", "walker-walk"), SettingsSchema((RANDOM_STATE,)), "a walk")
+    plugin = BackendPlugin("walker", (algorithm,), "walker:BACKEND", INTERFACE_VERSION)
+    algorithm_changes = {k[10:]: v for k, v in changes.items() if k.startswith("algorithm_")}
+    if algorithm_changes:
+        changes = {k: v for k, v in changes.items() if not k.startswith("algorithm_")}
+        changes["algorithms"] = (replace(algorithm, **algorithm_changes),)
+    return replace(plugin, **changes)
+
+
+def _schema(*settings):
+    return SettingsSchema((*settings, RANDOM_STATE))
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    ({}, None),
+    ({"name": "Walker"}, "backend name 'Walker' must be lowercase letters"),
+    ({"backend": "walker.BACKEND"}, "must be 'module:attribute'"),
+    ({"requires": ["nevergrad"]}, "requires must be a tuple of import names"),
+    ({"resources": {"limit": {"memory": "1Gi"}}}, "resources must look like"),
+    ({"algorithms": ()}, "algorithms must be a non-empty tuple"),
+    ({"algorithm_backend": "optuna"}, "algorithm 'walk': has backend 'optuna'; it must be 'walker'"),
+    ({"algorithm_names": ("Walk It",)}, "algorithmName 'Walk It' must be lowercase"),
+    ({"algorithm_summary": ""}, "summary must say in one line"),
+    ({"algorithm_distributions": frozenset()}, "distributions must be a non-empty set"),
+    ({"algorithm_schema": _schema(Setting("n", "integer", 1, "n"))}, "kind 'integer' must be one of int, float"),
+    ({"algorithm_schema": _schema(Setting("n", "int", 1, "n", low=5, high=2))}, "low 5 is above high 2"),
+    ({"algorithm_schema": _schema(Setting("n", "int", 1.5, "n"))}, "default 1.5 is not a valid value (int)"),
+    ({"algorithm_schema": _schema(Setting("n", "int", 1, "n", aliases=("random_state",)))},
+     "setting name 'random_state' is declared twice"),
+    ({"algorithm_schema": _schema(Setting("n", "choice", None, "n"))}, "a choice needs choices"),
+    ({"algorithm_schema": _schema(Setting("n", "float", 1.0, ""))}, "help must say what the setting does"),
+])
+def test_declaration_checks(changes, problem):
+    found = declaration_problems(_plugin(**changes), "walker")
+    assert found == [] if problem is None else any(problem in p for p in found), found
+
+
+def test_the_entry_point_name_must_be_the_backend_name():
+    assert declaration_problems(_plugin(), "walk") == [
+        "declares backend 'walker' under the entry-point name 'walk'; make them equal"]
+    assert declaration_problems(object(), "walk") == [
+        "registers object, not a katib_suggestion.plugin.BackendPlugin"]

@@ -45,22 +45,23 @@ class Row:
     auc: Summary  # mean of the best-so-far regret curve (lower: found good points sooner)
 
 
-def compare(backend: str, algorithm: str, reference: Reference, *, problems: Sequence[str] = ("branin",),
+def compare(backend: str, algorithm: str, *references: Reference, problems: Sequence[str] = ("branin",),
             seeds: Iterable[int] = range(5), budget: int | None = None,
             settings: tuple[tuple[str, str], ...] = ()) -> list[Row]:
-    """Rows for ``backend/algorithm`` and the reference on each problem (budget: the problem's own)."""
+    """Rows for ``backend/algorithm``, then each reference, per problem (budget: the problem's own)."""
     rows = []
     seeds = list(seeds)
     for problem in problems:
         length = budget or PROBLEMS[problem].budget
         tasks = [Task(backend, algorithm, problem, seed, length, settings) for seed in seeds]
         rows.append(_row(problem, f"{backend}/{algorithm}", [run_one(t).losses for t in tasks], length))
-        if callable(reference):
-            losses = [_run_arm(reference, t) for t in tasks]
-            rows.append(_row(problem, "reference", losses, length))
-        else:
-            ref = [Task(reference[0], reference[1], problem, seed, length) for seed in seeds]
-            rows.append(_row(problem, "/".join(reference), [run_one(t).losses for t in ref], length))
+        for reference in references:
+            if callable(reference):
+                name = getattr(reference, "__name__", "reference")
+                rows.append(_row(problem, f"{name} (reference)", [_run_arm(reference, t) for t in tasks], length))
+            else:
+                ref = [Task(reference[0], reference[1], problem, seed, length) for seed in seeds]
+                rows.append(_row(problem, "/".join(reference), [run_one(t).losses for t in ref], length))
     return rows
 
 

@@ -15,8 +15,6 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--seeds", type=int, default=5)
 parser.add_argument("--problems", default=",".join(PROBLEMS))
 args = parser.parse_args()
-problems = args.problems.split(",")
-rows = compare("nevergrad", "de", DirectDE, problems=problems, seeds=range(args.seeds))
-rows += [r for r in compare("nevergrad", "de", ("optuna", "random"), problems=problems, seeds=range(args.seeds))
-         if r.arm == "optuna/random"]
-print(markdown(sorted(rows, key=lambda r: r.problem)))
+rows = compare("nevergrad", "de", DirectDE, ("optuna", "random"), problems=args.problems.split(","),
+               seeds=range(args.seeds))
+print(markdown(rows))
