@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 # One definition of the shared spaces and builders: the conformance kit's (plugin authors use it too).
-from katib_suggestion.testing.conformance import (  # noqa: F401 - re-exported to the tests
+from katib_suggestion.testing.requests import (  # noqa: F401 - re-exported to the tests
     FINITE_PARAMETERS,
     MIXED_PARAMETERS,
     experiment_doc,

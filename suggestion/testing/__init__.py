@@ -1,13 +1,13 @@
 """The conformance kit for backends (built-in and plugins): contract checks, a pytest suite, a quality hook.
 
-- ``conformance``: the checks (``check_*``) and the fabricated requests they use;
+- ``conformance``: the checks (``check_*``); ``requests``: the fabricated experiments and histories they use;
 - ``pytest_plugin.ConformanceTests``: all checks as a pytest class to subclass;
 - ``quality``: compare an algorithm with a reference arm on the benchmark problems.
 """
 
 from __future__ import annotations
 
-_EXPORTS = {"ConformanceTests": "pytest_plugin", "Case": "conformance", "compare": "quality"}
+_EXPORTS = {"ConformanceTests": "pytest_plugin", "Case": "requests", "compare": "quality"}
 
 
 def __getattr__(name: str):

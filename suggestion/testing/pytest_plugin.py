@@ -23,7 +23,7 @@ import pytest
 from katib_suggestion.errors import BackendUnavailable
 from katib_suggestion.registry import load_backend
 from katib_suggestion.testing import conformance
-from katib_suggestion.testing.conformance import Case
+from katib_suggestion.testing.requests import Case
 from katib_validators.catalog import served_by
 
 
