@@ -39,19 +39,19 @@ class NevergradBackend:
             return Proposal([dict(fixed)] * request.count)
         parametrization = ng.p.Dict(**{p.name: dimension(p) for p in free})
         parametrization.random_state = np.random.RandomState(request.seed % 2**32)
-        optimizer = self._optimizer(request, parametrization)
+        de = optimizer(request.experiment, parametrization)
         elite = _elite(request, request.experiment.settings["popsize"])
         sign = -1.0 if request.experiment.objective.maximize else 1.0
         for trial in request.history:
             if trial.name in elite:
                 told = parametrization.spawn_child(new_value={p.name: trial.params[p.name] for p in free})
-                optimizer.tell(told, sign * trial.value)
+                de.tell(told, sign * trial.value)
             elif trial.state is TrialState.PENDING:
-                optimizer.ask()
+                de.ask()
         taken = {space.key(t.params) for t in request.history}
         points: list[Point] = []
         for _ in range(ASKS_PER_POINT * request.count):
-            value = optimizer.ask().value
+            value = de.ask().value
             point = {p.name: fixed[p.name] if p.name in fixed else katib_value(p, value[p.name]) for p in space}
             if space.key(point) not in taken:
                 taken.add(space.key(point))
@@ -59,10 +59,6 @@ class NevergradBackend:
                 if len(points) == request.count:
                     break
         return Proposal(points)
-
-    @staticmethod
-    def _optimizer(request: SuggestionRequest, parametrization: ng.p.Dict):
-        return optimizer(request.experiment, parametrization)
 
 
 def optimizer(experiment: Experiment, parametrization: ng.p.Dict):
@@ -75,7 +71,7 @@ def optimizer(experiment: Experiment, parametrization: ng.p.Dict):
 
 def _elite(request: SuggestionRequest, size: int) -> set[str]:
     """Names of the best ``size`` finished trials. DE keeps the best points it is told about, so
-    telling only these builds the same population, and a call costs the same at 10 or 10,000 trials."""
+    telling only these builds the same population, at a cost that does not grow with the history."""
     sign = -1.0 if request.experiment.objective.maximize else 1.0
     finished = [t for t in request.history
                 if t.state in (TrialState.COMPLETED, TrialState.PRUNED) and t.value is not None]
