@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
+    try:  # building the parser reads the backend catalog: a broken plugin stops here, named
         args = build_parser().parse_args(argv)
         configure_logging(args.log_level or "INFO", args.log_format)
         return load_all()[args.command].run(args)

@@ -18,6 +18,7 @@ DOCKERFILE = ROOT / "docker" / "Dockerfile"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 # what the wheel is built from: the packages of setup.cfg plus the build metadata
 PACKAGE_SOURCES = {"pyproject.toml", "setup.cfg", "README.md", "proto/", "suggestion/", "validators/"}
+PLUGIN_WHEELS = "docker/plugins/"  # the only other thing the build context sends
 
 
 @dataclass
@@ -111,19 +112,36 @@ def test_wheel_is_built_from_the_package_sources_only():
     # BuildKit's per-Dockerfile ignore file: everything out, the sources back in
     ignore = [w for w in (ROOT / "docker" / "Dockerfile.dockerignore").read_text().split("\n")
               if w and not w.startswith("#")]
-    assert ignore[0] == "*" and {w[1:] for w in ignore if w.startswith("!")} == PACKAGE_SOURCES
+    assert ignore[0] == "*" and {w[1:] for w in ignore if w.startswith("!")} == PACKAGE_SOURCES | {PLUGIN_WHEELS}
 
 
-def test_each_image_installs_only_its_own_extra():
+def test_each_image_installs_only_its_own_extra_or_its_plugin():
     installs = [line for s in stages()[1] for line in s.all("RUN") if "pip install" in line]
     assert len(installs) == 1
-    # the install target is the wheel (set as $1 from its glob) with one extra
-    target = re.search(r'pip install [^"]*"(\S+)"', installs[0]).group(1)
-    assert target == "$1[${BACKEND}]", "install exactly the image's backend extra, never [all]"
+    # the install targets are the wheel (set as $1 from its glob) with one extra, or the wheel and the plugin
+    assert re.search(r'pip install [^"]*"\$@"', installs[0]), "install exactly the targets chosen below"
     assert "set -- /dist/katib_suggest-*.whl" in installs[0]
+    assert 'if [ -n "${PLUGIN}" ]; then set -- "$1" "${PLUGIN}"; else set -- "$1[${BACKEND}]"; fi' in installs[0], \
+        "install exactly the image's backend extra (never [all]), or the plugin that brings its own libraries"
     venv_stage = next(s for s in stages()[1] if s.name == "venv")
-    assert "BACKEND" in venv_stage.all("ARG") and 'test -n "${BACKEND}"' in installs[0]
+    assert {"BACKEND", 'PLUGIN=""'} <= set(venv_stage.all("ARG")) and 'test -n "${BACKEND}"' in installs[0]
+    assert "--find-links /plugins" in installs[0] and "docker/plugins/ /plugins/" in venv_stage.all("COPY")
     assert "load_backend" in installs[0], "the build fails when the backend does not import"
+
+
+def test_plugin_build_installs_the_wheel_and_the_plugin_with_the_same_runtime():
+    """The install line's shell, run for a plugin and for a built-in backend, picks the right targets."""
+    line = next(line for s in stages()[1] for line in s.all("RUN") if "pip install" in line)
+    choose = next(part.strip() for part in line.split("&&") if part.strip().startswith("if "))
+    for plugin, backend, expected in (("katib-suggest-nevergrad==0.1.0", "nevergrad",
+                                       ["/dist/katib_suggest-0.1.0-py3-none-any.whl",
+                                        "katib-suggest-nevergrad==0.1.0"]),
+                                      ("", "optuna", ["/dist/katib_suggest-0.1.0-py3-none-any.whl[optuna]"])):
+        script = f'set -- /dist/katib_suggest-0.1.0-py3-none-any.whl; {choose}; printf "%s\\n" "$@"'
+        result = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=30,
+                                env={"PLUGIN": plugin, "BACKEND": backend, "PATH": "/usr/bin:/bin"})
+        assert result.stdout.split("\n")[:-1] == expected, result.stderr
+    assert runtime_stage().all("COPY") == ["--from=venv /opt/venv /opt/venv"]  # a plugin image's runtime is the same
 
 
 def test_no_pythonpath_no_shell_wrapper():
