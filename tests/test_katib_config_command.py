@@ -133,6 +133,7 @@ def test_stdin_registry_tag_and_patches(capsys):
         capsys, "--algorithms", "tpe=optuna,cmaes", "--registry", "registry.example.com:5000/ml/", "--tag", "0.1.0-rc1",
         "--resources", "skopt={limits: {memory: 512Mi}}", "--resources", "{requests: {cpu: 10m}}",
         "--security-context", '{"runAsUser": null, "runAsGroup": null}', "--image-pull-policy", "Always",
+        "--service-account", "katib-suggest-puller",
         stdin=LIVE["kubeflow"].read_text())
     assert code == 0
     entries = {e["algorithmName"]: e for e in inner(yaml.safe_load(out))["runtime"]["suggestions"]}
@@ -142,7 +143,7 @@ def test_stdin_registry_tag_and_patches(capsys):
     for entry in ours.values():
         assert entry["resources"]["requests"]["cpu"] == "10m" and entry["resources"]["limits"]["memory"] == "128Mi"
         assert "runAsUser" not in entry["securityContext"] and entry["securityContext"]["runAsNonRoot"] is True
-        assert entry["imagePullPolicy"] == "Always"
+        assert entry["imagePullPolicy"] == "Always" and entry["serviceAccountName"] == "katib-suggest-puller"
     assert entries["random"]["image"] == "ghcr.io/kubeflow/katib/suggestion-hyperopt:v0.19.0"
 
 

@@ -40,6 +40,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tag", default=__version__, help=f"tag of our images (default {__version__})")
     parser.add_argument("--image-pull-policy", default="IfNotPresent",
                         choices=("IfNotPresent", "Always", "Never"))
+    parser.add_argument("--service-account", metavar="NAME",
+                        help="serviceAccountName of our suggestion pods (it must exist in every namespace "
+                             "that runs Experiments), e.g. one with imagePullSecrets for a private registry")
     parser.add_argument("--resources", action="append", default=[], metavar="[BACKEND=]PATCH",
                         help="JSON/YAML merge patch on our entries' resources, e.g. "
                              "'skopt={limits: {memory: 512Mi}}' (null removes a key); repeatable")
@@ -57,7 +60,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         document = read(_input(args.file))
-        options = EntryOptions(args.registry, args.tag, args.image_pull_policy,
+        options = EntryOptions(args.registry, args.tag, args.image_pull_policy, args.service_account,
                                _patches(args.resources, "--resources"),
                                _patches(args.security_context, "--security-context"))
         config, changes = merge(document.config, routes(args.algorithms), options)

@@ -47,6 +47,7 @@ class EntryOptions:
     registry: str = REGISTRY
     tag: str = __version__
     pull_policy: str = "IfNotPresent"
+    service_account: str | None = None  # e.g. one whose imagePullSecrets reach a private registry
     resources: tuple[tuple[str, Mapping[str, Any]], ...] = ()
     security_context: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
@@ -60,6 +61,7 @@ def entry(name: str, backend: str, options: EntryOptions | None = None) -> dict[
         "imagePullPolicy": options.pull_policy,
         "resources": _patched(RESOURCES.get(backend, UNMEASURED), options.resources, backend),
         "securityContext": _patched(SECURITY_CONTEXT, options.security_context, backend),
+        "serviceAccountName": options.service_account,
     }
     return {key: value for key, value in result.items() if value not in (None, {})}
 
