@@ -9,19 +9,10 @@ from typing import Any
 
 from katib_suggestion import __version__
 from katib_suggestion.images import REGISTRY, image_for
+from katib_validators.catalog import registered
 
-# Requests near the idle RSS, limits above the peak measured with 1,000 trials of history
-# (benchmarks/server_memory.py; the table in manifests/README.md).
-RESOURCES: dict[str, dict[str, dict[str, str]]] = {
-    "hyperopt": {"requests": {"cpu": "50m", "memory": "96Mi", "ephemeral-storage": "64Mi"},
-                 "limits": {"cpu": "1", "memory": "160Mi", "ephemeral-storage": "256Mi"}},
-    "optuna": {"requests": {"cpu": "50m", "memory": "64Mi", "ephemeral-storage": "64Mi"},
-               "limits": {"cpu": "1", "memory": "128Mi", "ephemeral-storage": "256Mi"}},
-    "skopt": {"requests": {"cpu": "100m", "memory": "160Mi", "ephemeral-storage": "64Mi"},
-              "limits": {"cpu": "1", "memory": "256Mi", "ephemeral-storage": "256Mi"}},
-}
-# A backend nobody has measured (a plugin) gets the largest of ours; --resources overrides it.
-UNMEASURED = RESOURCES["skopt"]
+# A backend that declares no resources (a plugin) gets the largest of ours; --resources overrides it.
+UNMEASURED_LIKE = "skopt"
 
 # Pod Security Standard "restricted", on the container: Katib builds the suggestion pod and
 # offers no pod-level securityContext. uid/gid 65532 is the image's numeric USER.
@@ -59,11 +50,18 @@ def entry(name: str, backend: str, options: EntryOptions | None = None) -> dict[
         "algorithmName": name,
         "image": image_for(backend, options.tag, options.registry),
         "imagePullPolicy": options.pull_policy,
-        "resources": _patched(RESOURCES.get(backend, UNMEASURED), options.resources, backend),
+        "resources": _patched(declared_resources(backend), options.resources, backend),
         "securityContext": _patched(SECURITY_CONTEXT, options.security_context, backend),
         "serviceAccountName": options.service_account,
     }
     return {key: value for key, value in result.items() if value not in (None, {})}
+
+
+def declared_resources(backend: str) -> Mapping[str, Any]:
+    """The container resources the backend's declaration asks for (ours: measured; see builtin.py)."""
+    backends = registered()
+    declared = backends[backend].plugin.resources if backend in backends else {}
+    return declared or backends[UNMEASURED_LIKE].plugin.resources
 
 
 def _patched(base: Mapping[str, Any], patches: tuple[tuple[str, Mapping[str, Any]], ...], backend: str) -> Any:
