@@ -23,8 +23,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "controller drives it, each trial the trial template's command (parameters substituted, metrics read "
         f"from stdout as name=value) or a built-in function (--function, or the annotation {FUNCTION_ANNOTATION}). "
         "Results on stdout, progress and diagnostics on stderr. Exit status: 0 Succeeded, 1 Failed (as Katib "
-        "would mark the Experiment), 2 invalid experiment or unusable server, 130 (143) stopped by Ctrl-C "
-        "(SIGTERM) with the results so far written; a second Ctrl-C ends at once.")
+        "would mark the Experiment), 2 invalid experiment or unusable server, 130 stopped by Ctrl-C or "
+        "SIGTERM with the results so far written; a second Ctrl-C ends at once.")
     parser.add_argument("experiment", type=Path, help="the Experiment YAML")
     parser.add_argument("--address", help="use this running suggestion server (HOST:PORT) instead of starting one")
     parser.add_argument("--backend", choices=BACKENDS, help="backend for the algorithm (default: the first that "
@@ -82,7 +82,6 @@ def _drive(args: argparse.Namespace, doc, backend: str, function, groups, out: P
         quiet = _quiet_grpc(args.log_level)
         try:
             with connect.suggestion_stub(args.address, backend) as stub:
-                quiet()
                 problem = connect.validate_on_server(stub, doc)
                 if problem:
                     print(f"katib-suggest run: the suggestion server rejected the experiment:\n{problem}",
@@ -112,12 +111,21 @@ def _report(result, out: Path, with_logs: bool, no_plot: bool) -> None:
 
 
 def _quiet_grpc(log_level: str | None):
-    """Silence gRPC's C core ("Got goaway"...) unless debugging; returns the undo for trial processes.
+    """Silence gRPC's C core ("Got goaway"...) unless debugging; returns the undo.
 
-    The core reads GRPC_VERBOSITY once, when the first server or channel starts: the variable
-    is set for that moment only, so trial processes that use gRPC keep their own logs.
+    The core reads GRPC_VERBOSITY whenever it initialises again (after its last channel or server
+    closed), so the variable stays set for the whole run; trial processes do not inherit it
+    (process.OWN_ENVIRONMENT), so a trial that uses gRPC keeps its own logs.
     """
+    from katib_suggestion.local.process import OWN_ENVIRONMENT
+
     if log_level == "DEBUG" or "GRPC_VERBOSITY" in os.environ:
         return lambda: None
     os.environ["GRPC_VERBOSITY"] = "NONE"
-    return lambda: os.environ.pop("GRPC_VERBOSITY", None)
+    OWN_ENVIRONMENT.add("GRPC_VERBOSITY")
+
+    def undo() -> None:
+        os.environ.pop("GRPC_VERBOSITY", None)
+        OWN_ENVIRONMENT.discard("GRPC_VERBOSITY")
+
+    return undo

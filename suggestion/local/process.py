@@ -26,6 +26,8 @@ FUNCTION_ANNOTATION = "katib-suggest.kubeflow.org/function"
 DEFAULT_FILTER = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
 _REFERENCE = re.compile(r"\$\{trialParameters\.(.+?)\}")
 TAIL_LINES, TAIL_WIDTH = 5, 300  # what the summary shows of a failed trial's stderr
+# variables the runner sets for its own process only (trials get the environment the user started it with)
+OWN_ENVIRONMENT: set[str] = set()
 _STRATEGIES = {"min": min, "max": max, "latest": lambda values: values[-1]}
 
 
@@ -135,6 +137,10 @@ class CommandTemplate:
         return [substitute(w) for w in self.argv], {k: substitute(v) for k, v in self.env.items()}
 
 
+def _inherited_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name not in OWN_ENVIRONMENT}
+
+
 def run_command(template: CommandTemplate, collector: Collector, assignments: Mapping[str, str], trial: str,
                 cwd: Path, timeout: float, log: Path, groups: ProcessGroups) -> Outcome:
     """Run one trial's process group (no shell: arguments are passed as they are) and read its metrics.
@@ -146,7 +152,7 @@ def run_command(template: CommandTemplate, collector: Collector, assignments: Ma
     live = {name: log.with_suffix(f".{name}") for name in ("stdout", "stderr")}
     try:
         with live["stdout"].open("wb") as stdout, live["stderr"].open("wb") as stderr:
-            process = groups.start(argv, cwd=cwd, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+            process = groups.start(argv, cwd=cwd, env={**_inherited_environment(), **env}, stdin=subprocess.DEVNULL,
                                    stdout=stdout, stderr=stderr)
     except (Stopped, OSError) as error:
         for path in live.values():
