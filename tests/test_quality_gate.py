@@ -102,6 +102,7 @@ def _corner(parameter, rng):
 
 
 def test_an_algorithm_that_ignores_the_history_fails_the_gate(monkeypatch, tmp_path, capsys):
+    """Against the committed baseline and against its reference arm (optuna's TPESampler used directly)."""
     # every server in this process looks the backend up in its module: swap the optuna one
     monkeypatch.setattr(importlib.import_module("katib_suggestion.backends.optuna_backend"), "BACKEND",
                         CornerBackend())
@@ -110,20 +111,26 @@ def test_an_algorithm_that_ignores_the_history_fails_the_gate(monkeypatch, tmp_p
     output = capsys.readouterr().out
     assert status == 1, output
     assert "Quality gate (quick suite): FAILED" in output
-    assert output.count("| WORSE |") == 2  # both problems
+    baseline_table, reference_table = output.split("## Against the reference arms")
+    assert baseline_table.count("| WORSE |") == 2  # both problems
+    assert reference_table.count("| WORSE |") == 2
     report = (tmp_path / "report" / "report.md").read_text()
-    assert "worse than the baseline: optuna/tpe/branin" in report
+    assert "worse than the baseline: optuna/tpe/branin/p4" in report
+    assert "worse than its reference arm: optuna/tpe/branin/p4" in report
+    assert "worse than its reference arm: optuna/tpe/training-run/p4" in report
+    assert "reference arm of optuna/tpe: optuna" in report
     assert (tmp_path / "report" / "index.html").exists()
 
 
 @pytest.mark.slow
 def test_quick_suite_matches_its_committed_baseline(tmp_path, capsys):
     """Every algorithm of every backend, through real servers, in a 2-process pool (about 2 minutes)."""
-    status = main(["--log-level", "ERROR", "benchmark", "--suite", "quick", "--workers", "2", "--out", str(tmp_path)])
+    status = main(["--log-level", "ERROR", "benchmark", "--suite", "quick", "--workers", "2", "--out", str(tmp_path),
+                   "--no-reference"])
     output = capsys.readouterr().out
     assert status == 0, output
     results = json.loads((tmp_path / "results.json").read_text())
     baseline = json.loads(QUICK_BASELINE.read_text())
     assert set(results["cells"]) == set(baseline["cells"])
     if importlib.util.find_spec("matplotlib"):  # plots are optional (the bench extra)
-        assert (tmp_path / "report" / "regret-branin.png").exists()
+        assert (tmp_path / "report" / "regret-branin-p4.png").exists()

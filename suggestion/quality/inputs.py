@@ -1,0 +1,128 @@
+"""Check a benchmark's inputs before any run starts: every problem at once, each naming the option and the fix."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import katib_suggestion
+from katib_suggestion.quality import baseline as baselines
+from katib_suggestion.quality.problems import PROBLEMS
+from katib_suggestion.quality.runner import Task, experiment_doc
+from katib_validators.catalog import ALGORITHMS
+
+RESULTS = "results.json"
+
+
+def default_baseline(suite: str) -> Path:
+    """benchmarks/baseline/<suite>.json here, else in the source tree this package runs from."""
+    relative = Path("benchmarks", "baseline", f"{suite}.json")
+    source_tree = Path(katib_suggestion.__file__).resolve().parent.parent
+    return next((p for p in (relative, source_tree / relative) if p.exists()), relative)
+
+
+def results_path(folder: str) -> Path:
+    """A results folder (or the results.json inside it) -> the file."""
+    path = Path(folder)
+    return path if path.suffix == ".json" else path / RESULTS
+
+
+def resolve_algorithm(name: str, backends: list[str] | None):
+    """The catalog algorithm an algorithmName selects, or a message saying how to pick one."""
+    found = [a for a in ALGORITHMS if name in a.names and (not backends or a.backend in backends)]
+    if len(found) == 1:
+        return found[0], None
+    if not found:
+        known = sorted({n for a in ALGORITHMS for n in a.names})
+        return None, f"--algorithm: unknown algorithm {name!r}; choose one of {', '.join(known)}"
+    choices = " or ".join(f"--backend {a.backend}" for a in found)
+    return None, f"--algorithm: {name} is served by several backends; add {choices}"
+
+
+def problems_with(args: argparse.Namespace) -> list[str]:
+    """Everything wrong with the command line, the baseline and the output folder (nothing runs yet)."""
+    if args.compare:
+        return [f"--compare: {p}" for folder in args.compare for p in _unreadable(results_path(folder))]
+    problems = _names(args)
+    if args.address and not args.algorithm:
+        problems.append("--address needs --algorithm NAME: the algorithmName to send to that server")
+    if args.address and args.algorithms:
+        problems.append("--algorithms picks among our algorithms; with --address give one --algorithm NAME")
+    problems += [f"--parallel: {p} is not a positive number of parallel trials" for p in args.parallel or ()
+                 if p < 1]
+    if args.seeds is not None and args.seeds < 1:
+        problems.append(f"--seeds: {args.seeds} runs no seed; give 1 or more")
+    problems += [f"--settings: {item!r} is not NAME=VALUE" for item in args.settings or () if "=" not in item]
+    problems += _folder(Path(args.out))
+    if args.update_baseline and Path(args.update_baseline).exists():
+        problems += [f"--update-baseline: {p}" for p in _unreadable(Path(args.update_baseline))]
+    if not (args.write_baseline or args.update_baseline) and (args.baseline or not args.address):
+        path = Path(args.baseline) if args.baseline else default_baseline(args.suite)
+        problems += [f"baseline: {p} (run from the repository root, pass --baseline PATH, or create one with "
+                     "--write-baseline PATH)" for p in _unreadable(path)]
+    return problems
+
+
+def _names(args: argparse.Namespace) -> list[str]:
+    problems = []
+    unknown = [p for p in args.problems or () if p not in PROBLEMS]
+    if unknown:
+        problems.append(f"--problems: unknown {', '.join(unknown)}; choose from {', '.join(PROBLEMS)}")
+    keys = {a.key for a in ALGORITHMS}
+    unknown = [a for a in args.algorithms or () if a not in keys]
+    if unknown:
+        problems.append(f"--algorithms: unknown {', '.join(unknown)}; choose from {', '.join(sorted(keys))}")
+    if args.algorithm:
+        problems += [message for message in [resolve_algorithm(args.algorithm, args.backend)[1]] if message]
+    return problems
+
+
+def _unreadable(path: Path) -> list[str]:
+    if not path.is_file():
+        return [f"{path} does not exist"]
+    try:
+        baselines.load(path)
+    except (ValueError, OSError) as error:  # JSONDecodeError is a ValueError
+        return [f"{path} cannot be read as benchmark results ({error})"]
+    return []
+
+
+def _folder(out: Path) -> list[str]:
+    """The output folder must be a folder we can write (created now, so a typo fails before the runs)."""
+    try:
+        (out / "report").mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        return [f"--out: cannot write to {out} ({error.strerror or error}); choose another folder"]
+    return []
+
+
+def server_problems(address: str, tasks: list[Task], timeout: float = 10.0) -> list[str]:
+    """A server that is not ours: reachable, and accepting each problem's experiment (ValidateAlgorithmSettings)."""
+    import grpc
+    from katib_api import api_pb2, api_pb2_grpc
+    from katib_suggestion.wire import experiment_message
+
+    with grpc.insecure_channel(address) as channel:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            return [f"--address: nothing answers at {address} after {timeout:.0f} s; check HOST:PORT "
+                    "(e.g. kubectl port-forward svc/NAME 6789:6789)"]
+        stub = api_pb2_grpc.SuggestionStub(channel)
+        problems = []
+        for task in {(t.problem, t.parallel): t for t in tasks}.values():
+            request = api_pb2.ValidateAlgorithmSettingsRequest(experiment=experiment_message(experiment_doc(task)))
+            try:
+                stub.ValidateAlgorithmSettings(request, timeout=60)
+            except grpc.RpcError as error:
+                if error.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNKNOWN):
+                    problems.append(f"--address: {address} rejects {task.cell} with settings "
+                                    f"{dict(task.settings)}: {error.details()} (fix with --settings NAME=VALUE, "
+                                    "or NAME= to leave a setting out)")
+                elif error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                    problems.append(f"--address: {address} failed to validate {task.cell}: "
+                                    f"{error.code().name} {error.details()}")
+    return problems
