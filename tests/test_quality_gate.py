@@ -13,7 +13,8 @@ import pytest
 from katib_suggestion.cli import main
 from katib_suggestion.model import Kind, Proposal
 from katib_suggestion.quality import functions
-from katib_suggestion.quality.gate import compare
+from katib_suggestion.quality.gate import bit_identical, compare
+from katib_suggestion.quality.judge import Judgement, judge
 from katib_suggestion.quality.problems import PROBLEMS, estimate_reference
 from katib_suggestion.quality.scoring import Scores, regret_curve, summarise
 
@@ -62,7 +63,7 @@ def test_bootstrap_interval_contains_the_mean_and_is_reproducible():
 
 def _cell(values, fingerprint="x"):
     return {"seeds": list(range(len(values))), "losses": [fingerprint] * len(values), "final": values,
-            "auc": values, "curve": [1.0]}
+            "auc": values, "curve": [1.0], "budget": 1, "parallel": 4}
 
 
 def test_gate_verdicts():
@@ -74,6 +75,23 @@ def test_gate_verdicts():
         {"a/x/p": _cell(base), "a/y/p": _cell(noisy, "y"), "a/z/p": _cell(worse, "z"), "a/n/p": _cell(base)},
         {"a/x/p": _cell(base), "a/y/p": _cell(base), "a/z/p": _cell(base), "a/m/p": _cell(base)})}
     assert verdicts == {"a/x/p": "identical", "a/y/p": "same", "a/z/p": "WORSE", "a/n/p": "new", "a/m/p": "missing"}
+
+
+def test_floating_point_noise_is_identical_and_anything_larger_is_not(tmp_path):
+    """Noise: every seed's AUC and final regret equal within 1e-9 relative (1e-12 absolute at a regret of 0)."""
+    base = [0.1 + i / 100 for i in range(8)] + [0.0]
+    noise = [v * (1 + 5e-10) for v in base[:-1]] + [5e-13]
+    shifted = [v * (1 + 1e-6) for v in base[:-1]] + [0.0]
+    off_zero = base[:-1] + [1e-9]
+    verdicts = {v.cell: v.status for v in compare(
+        {"a/n/p/p4": _cell(noise, "other"), "a/s/p/p4": _cell(shifted, "other"), "a/z/p/p4": _cell(off_zero, "z")},
+        {"a/n/p/p4": _cell(base), "a/s/p/p4": _cell(base), "a/z/p/p4": _cell(base)})}
+    assert verdicts == {"a/n/p/p4": "identical", "a/s/p/p4": "same", "a/z/p/p4": "same"}
+    assert bit_identical(_cell(base), _cell(base)) and not bit_identical(_cell(noise, "other"), _cell(base))
+    failed = judge(Judgement("Gate", {"a/n/p/p4": _cell(noise, "other")}, {"a/n/p/p4": _cell(base)}), tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert not failed and "| identical |" in report
+    assert "1 identical cells are identical within floating-point noise, not bit for bit: a/n/p/p4" in report
 
 
 def test_a_consistent_but_tiny_loss_does_not_fail_the_gate():

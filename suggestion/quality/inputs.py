@@ -42,7 +42,8 @@ def resolve_algorithm(name: str, backends: list[str] | None):
 def problems_with(args: argparse.Namespace) -> list[str]:
     """Everything wrong with the command line, the baseline and the output folder (nothing runs yet)."""
     if args.compare:
-        return [f"--compare: {p}" for folder in args.compare for p in _unreadable(results_path(folder))]
+        return [f"--compare: {p}" for folder in args.compare
+                for p in _unreadable(results_path(folder))] + _folder(Path(args.out))
     problems = _names(args)
     if args.address and not args.algorithm:
         problems.append("--address needs --algorithm NAME: the algorithmName to send to that server")

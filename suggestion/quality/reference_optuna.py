@@ -20,7 +20,6 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from optuna.trial import TrialState
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
 def _tpe(experiment: Experiment, seed: int, multivariate: bool) -> optuna.samplers.BaseSampler:
@@ -85,7 +84,10 @@ class OptunaArm:
     def __init__(self, experiment: Experiment, seed: int):
         self.space = experiment.space
         self.grid = experiment.algorithm == "grid"
-        self.study = optuna.create_study(sampler=SAMPLERS[experiment.algorithm](experiment, seed))
+        with warnings.catch_warnings():  # QMCSampler and multivariate TPE are flagged experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = SAMPLERS[experiment.algorithm](experiment, seed)
+        self.study = optuna.create_study(sampler=sampler)
         self.distributions = {p.name: distribution(p) for p in self.space}
         self.trials: list[optuna.trial.Trial] = []
 
