@@ -22,7 +22,8 @@ def _ints(text: str) -> list[int]:
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Benchmark real suggestion servers. Default: the optimisation-quality gate (a suite of "
                           "problems with known optima, every algorithm, many seeds, compared with the committed "
-                          "baseline; exit 1 on a significant loss). --latency: call time and memory instead.")
+                          "baseline and with each library used directly; exit 1 on a significant loss). "
+                          "--latency: call time and memory instead.")
     parser.add_argument("--latency", action="store_true",
                         help="call time, peak memory and start-up per algorithm and history size")
     parser.add_argument("--backend", action="append", choices=BACKENDS,
@@ -33,7 +34,10 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     latency.add_argument("--sizes", type=_ints, default=[100, 1000, 5000],
                          help="history sizes (default 100,1000,5000)")
     latency.add_argument("--warm-calls", type=int, default=5, help="calls after the first, per server (default 5)")
-    quality = parser.add_argument_group("quality mode (default)")
+    _quality_arguments(parser.add_argument_group("quality mode (default)"))
+
+
+def _quality_arguments(quality) -> None:  # an argument group
     quality.add_argument("--suite", choices=("quick", "full"), default="quick",
                          help="quick: 2 cheap problems at 4 parallel trials, for pull requests; full: every "
                               "problem at 1, 4 and 8 parallel trials (default quick)")

@@ -98,6 +98,19 @@ def _run(args: argparse.Namespace, tasks: list, skipped: list[str]) -> int:
         print(f"wrote baseline {target}: {len(ours) + len(reference)} cells from {len(tasks)} runs in "
               f"{time.perf_counter() - began:.0f} s ({len(doc['cells'])} cells in the file)")
         return 0
+    judgement = _judgement(args, ours, reference, server, tasks, skipped)
+    failed = judge(judgement, out / "report")
+    if args.mlflow is not None:
+        from katib_suggestion.quality.mlflow_log import default_uri, log_benchmark
+
+        uri = args.mlflow or default_uri(out)
+        print(f"MLflow: run {log_benchmark(uri, out, args.suite, results, failed)} in {uri}")
+    return 1 if failed else 0
+
+
+def _judgement(args: argparse.Namespace, ours: dict, reference: dict, server: str | None, tasks: list,
+               skipped: list[str]) -> Judgement:
+    """What to judge the run against: the baseline (not for another server unless --baseline) and the references."""
     judgement = Judgement(f"Quality gate ({args.suite} suite)", ours, reference=reference,
                           notes=[f"skipped {s}" for s in skipped])
     if server:
@@ -109,13 +122,7 @@ def _run(args: argparse.Namespace, tasks: list, skipped: list[str]) -> int:
         judgement.before = before["cells"]
         judgement.notes.insert(0, f"baseline: {path}, produced by {baselines.provenance(before)}")
     judgement.notes += _references(tasks)
-    failed = judge(judgement, out / "report")
-    if args.mlflow is not None:
-        from katib_suggestion.quality.mlflow_log import default_uri, log_benchmark
-
-        uri = args.mlflow or default_uri(out)
-        print(f"MLflow: run {log_benchmark(uri, out, args.suite, results, failed)} in {uri}")
-    return 1 if failed else 0
+    return judgement
 
 
 def _references(tasks: list) -> list[str]:
