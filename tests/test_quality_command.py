@@ -12,10 +12,10 @@ from katib_suggestion.cli import main
 from katib_suggestion.model import Proposal
 from katib_suggestion.pipeline import FALLBACK_LABEL
 from katib_suggestion.quality import baseline as baselines
-from katib_suggestion.quality.inputs import server_problems
+from katib_suggestion.quality.external import server_problems
 from katib_suggestion.quality.latency import free_port
 from katib_suggestion.quality.runner import DEGRADED_LABEL, Task, is_degraded, run_one
-from servers import in_process_server
+from servers import in_process_server, katib_suggest
 
 pytest.importorskip("scipy")
 QUIET = ["--log-level", "ERROR", "benchmark"]
@@ -72,20 +72,33 @@ def test_parallelism_is_a_cell_dimension_with_a_penalty_table(tmp_path, capsys):
     assert "--parallel 1,4" in results["produced_by"][0]["command"]
 
 
-def test_a_server_at_an_address_is_benchmarked_like_ours_and_compared(tmp_path, capsys):
-    """A server of ours started elsewhere gives bit-identical cells to the fresh servers; --compare says identical."""
-    local, remote = tmp_path / "local", tmp_path / "remote"
+def test_other_servers_are_benchmarked_like_ours_and_compared(tmp_path, capsys):
+    """A server of ours at an address, or started per run from a command, gives the cells fresh servers give."""
+    local, remote, started = tmp_path / "local", tmp_path / "remote", tmp_path / "started"
     subset = ["--problems", "branin", "--seeds", "2", "--workers", "1", "--no-reference"]
     assert main([*QUIET, "--backend", "optuna", "--algorithms", "tpe", *subset, "--out", str(local)]) == 0
     with in_process_server("optuna") as (address, _):
         assert main([*QUIET, "--address", address, "--algorithm", "optuna-tpe", *subset, "--out", str(remote)]) == 0
+    command = f"{katib_suggest()} serve --backend optuna --host 127.0.0.1 --port {{port}} --drain-period 0"
+    assert main([*QUIET, "--server-command", command, "--algorithm", "optuna-tpe", *subset[:2], "--seeds", "1",
+                 "--no-reference", "--out", str(started)]) == 0
     capsys.readouterr()
-    mine, theirs = (json.loads((folder / "results.json").read_text()) for folder in (local, remote))
-    assert mine["cells"]["optuna/tpe/branin/p4"]["losses"] == theirs["cells"]["optuna/tpe/branin/p4"]["losses"]
-    assert theirs["produced_by"][0]["server"] == f"{address} (optuna-tpe)"
+    mine, theirs, per_run = (json.loads((folder / "results.json").read_text())["cells"]["optuna/tpe/branin/p4"]
+                             for folder in (local, remote, started))
+    assert mine["losses"] == theirs["losses"] and per_run["losses"] == mine["losses"][:1]
+    assert json.loads((remote / "results.json").read_text())["produced_by"][0]["server"] == \
+        f"{address} (optuna-tpe)"
     assert main([*QUIET, "--compare", str(local), str(remote), "--out", str(tmp_path / "cmp")]) == 0
     output = capsys.readouterr().out
     assert "| optuna/tpe | branin | 4 |" in output and "| identical |" in output
+
+
+def test_a_server_command_that_fails_is_reported_before_the_runs(tmp_path, capsys):
+    err = _refused(capsys, ["--server-command", "sh -c 'echo no image here; exit 3' {port}", "--algorithm",
+                            "optuna-tpe", "--problems", "branin", "--out", str(tmp_path)])
+    assert "--server-command: the server command exited with status 3: no image here" in err
+    err = _refused(capsys, ["--server-command", "serve", "--algorithm", "optuna-tpe", "--out", str(tmp_path)])
+    assert "--server-command: write {port} where the command takes the port" in err
 
 
 def test_a_server_that_rejects_the_settings_stops_the_benchmark_before_it_runs(tmp_path, capsys):

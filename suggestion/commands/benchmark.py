@@ -49,10 +49,15 @@ def _quality_arguments(quality) -> None:  # an argument group
                          help="also run each cell's reference arm (the library used directly) and fail when "
                               "ours is significantly worse (default: on)")
     quality.add_argument("--address", metavar="HOST:PORT",
-                         help="benchmark the Katib suggestion server running there (anyone's, e.g. upstream "
-                              "Katib's image) instead of fresh servers of ours; needs --algorithm")
+                         help="benchmark the Katib suggestion server running there instead of fresh servers of "
+                              "ours; it must answer from the request alone, as ours does (upstream Katib's keep "
+                              "one experiment per process: use --server-command); needs --algorithm")
+    quality.add_argument("--server-command", metavar="CMD",
+                         help="start a server under test for every run with this command, {port} replaced by the "
+                              "port it must listen on, e.g. 'docker run --rm -p {port}:6789 IMAGE'; needs "
+                              "--algorithm")
     quality.add_argument("--algorithm", metavar="NAME",
-                         help="the algorithmName to benchmark (with --address: the one sent to that server)")
+                         help="the algorithmName to benchmark (with --address/--server-command: the one sent)")
     quality.add_argument("--settings", nargs="+", action="extend", metavar="NAME=VALUE",
                          help="algorithm settings added to the suite's (NAME= leaves a suite setting out)")
     quality.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),

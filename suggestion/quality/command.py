@@ -10,7 +10,7 @@ from pathlib import Path
 
 from katib_suggestion.local.progress import Progress
 from katib_suggestion.quality import baseline as baselines
-from katib_suggestion.quality.inputs import default_baseline, problems_with, resolve_algorithm, results_path
+from katib_suggestion.quality.inputs import default_baseline, external, problems_with, resolve_algorithm, results_path
 from katib_suggestion.quality.judge import Judgement, judge
 from katib_suggestion.quality.runner import OURS, REFERENCE, execute
 from katib_suggestion.quality.suite import SUITES, Selection, cells, plan
@@ -29,6 +29,8 @@ def reproduce(args: argparse.Namespace) -> str:
         words += ["--seeds", str(args.seeds)]
     if args.address:
         words += ["--address", args.address]
+    if args.server_command:
+        words += ["--server-command", args.server_command]
     if args.algorithm:
         words += ["--algorithm", args.algorithm]
     if args.settings:
@@ -48,7 +50,7 @@ def selection(args: argparse.Namespace) -> Selection:
         problems=tuple(args.problems) if args.problems else None,
         seeds=None if args.seeds is None else tuple(range(args.seeds)),
         parallel=tuple(args.parallel) if args.parallel else None, reference=args.reference,
-        address=args.address, name=args.algorithm if args.address else None,
+        address=args.address, command=args.server_command, name=args.algorithm if external(args) else None,
         settings=tuple(tuple(item.split("=", 1)) for item in args.settings or ()))
 
 
@@ -62,10 +64,11 @@ def run_quality(args: argparse.Namespace) -> int:
     if not tasks:
         return _refuse(["nothing to run: check --backend, --algorithms, --problems and --parallel",
                         *(f"skipped {s}" for s in skipped)])
-    if args.address:
-        from katib_suggestion.quality.inputs import server_problems
+    if external(args):
+        from katib_suggestion.quality.external import command_problems, server_problems
 
-        problems = server_problems(args.address, [t for t in tasks if t.arm == OURS])
+        ours = [t for t in tasks if t.arm == OURS]
+        problems = server_problems(args.address, ours) if args.address else command_problems(args.server_command, ours)
         if problems:
             return _refuse(problems)
     return _run(args, tasks, skipped)
@@ -87,7 +90,7 @@ def _run(args: argparse.Namespace, tasks: list, skipped: list[str]) -> int:
         progress.close()
     ours = cells([r for r in results if r.task.arm == OURS])
     reference = cells([r for r in results if r.task.arm == REFERENCE])
-    server = f"{args.address} ({args.algorithm})" if args.address else None
+    server = f"{external(args)} ({args.algorithm})" if external(args) else None
     doc = baselines.document(args.suite, ours, reproduce(args), time.perf_counter() - began, reference, server)
     baselines.save(out / "results.json", doc)
     target = args.write_baseline or args.update_baseline
@@ -116,7 +119,7 @@ def _judgement(args: argparse.Namespace, ours: dict, reference: dict, server: st
     if server:
         judgement.title = f"Quality of {server} ({args.suite} suite)"
         judgement.notes.insert(0, f"server under test: {server}")
-    if args.baseline or not args.address:
+    if args.baseline or not server:
         path = Path(args.baseline) if args.baseline else default_baseline(args.suite)
         before = baselines.load(path)
         judgement.before = before["cells"]

@@ -8,7 +8,6 @@ from pathlib import Path
 import katib_suggestion
 from katib_suggestion.quality import baseline as baselines
 from katib_suggestion.quality.problems import PROBLEMS
-from katib_suggestion.quality.runner import Task, experiment_doc
 from katib_validators.catalog import ALGORITHMS
 
 RESULTS = "results.json"
@@ -25,6 +24,11 @@ def results_path(folder: str) -> Path:
     """A results folder (or the results.json inside it) -> the file."""
     path = Path(folder)
     return path if path.suffix == ".json" else path / RESULTS
+
+
+def external(args: argparse.Namespace) -> str | None:
+    """The server under test when it is not a fresh one of ours: an address or a command template."""
+    return args.address or args.server_command
 
 
 def resolve_algorithm(name: str, backends: list[str] | None):
@@ -45,10 +49,13 @@ def problems_with(args: argparse.Namespace) -> list[str]:
         return [f"--compare: {p}" for folder in args.compare
                 for p in _unreadable(results_path(folder))] + _folder(Path(args.out))
     problems = _names(args)
-    if args.address and not args.algorithm:
-        problems.append("--address needs --algorithm NAME: the algorithmName to send to that server")
-    if args.address and args.algorithms:
-        problems.append("--algorithms picks among our algorithms; with --address give one --algorithm NAME")
+    for option, value in (("--address", args.address), ("--server-command", args.server_command)):
+        if value and not args.algorithm:
+            problems.append(f"{option} needs --algorithm NAME: the algorithmName to send to that server")
+        if value and args.algorithms:
+            problems.append(f"--algorithms picks among our algorithms; with {option} give one --algorithm NAME")
+    if args.address and args.server_command:
+        problems.append("--address and --server-command both name the server under test; give one")
     problems += [f"--parallel: {p} is not a positive number of parallel trials" for p in args.parallel or ()
                  if p < 1]
     if args.seeds is not None and args.seeds < 1:
@@ -57,7 +64,7 @@ def problems_with(args: argparse.Namespace) -> list[str]:
     problems += _folder(Path(args.out))
     if args.update_baseline and Path(args.update_baseline).exists():
         problems += [f"--update-baseline: {p}" for p in _unreadable(Path(args.update_baseline))]
-    if not (args.write_baseline or args.update_baseline) and (args.baseline or not args.address):
+    if not (args.write_baseline or args.update_baseline) and (args.baseline or not external(args)):
         path = Path(args.baseline) if args.baseline else default_baseline(args.suite)
         problems += [f"baseline: {p} (run from the repository root, pass --baseline PATH, or create one with "
                      "--write-baseline PATH)" for p in _unreadable(path)]
@@ -98,32 +105,3 @@ def _folder(out: Path) -> list[str]:
     except OSError as error:
         return [f"--out: cannot write to {out} ({error.strerror or error}); choose another folder"]
     return []
-
-
-def server_problems(address: str, tasks: list[Task], timeout: float = 10.0) -> list[str]:
-    """A server that is not ours: reachable, and accepting each problem's experiment (ValidateAlgorithmSettings)."""
-    import grpc
-    from katib_api import api_pb2, api_pb2_grpc
-    from katib_suggestion.wire import experiment_message
-
-    with grpc.insecure_channel(address) as channel:
-        try:
-            grpc.channel_ready_future(channel).result(timeout=timeout)
-        except grpc.FutureTimeoutError:
-            return [f"--address: nothing answers at {address} after {timeout:.0f} s; check HOST:PORT "
-                    "(e.g. kubectl port-forward svc/NAME 6789:6789)"]
-        stub = api_pb2_grpc.SuggestionStub(channel)
-        problems = []
-        for task in {(t.problem, t.parallel): t for t in tasks}.values():
-            request = api_pb2.ValidateAlgorithmSettingsRequest(experiment=experiment_message(experiment_doc(task)))
-            try:
-                stub.ValidateAlgorithmSettings(request, timeout=60)
-            except grpc.RpcError as error:
-                if error.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNKNOWN):
-                    problems.append(f"--address: {address} rejects {task.cell} with settings "
-                                    f"{dict(task.settings)}: {error.details()} (fix with --settings NAME=VALUE, "
-                                    "or NAME= to leave a setting out)")
-                elif error.code() != grpc.StatusCode.UNIMPLEMENTED:
-                    problems.append(f"--address: {address} failed to validate {task.cell}: "
-                                    f"{error.code().name} {error.details()}")
-    return problems

@@ -41,6 +41,7 @@ class Task:
     parallel: int = PARALLEL
     arm: str = OURS
     address: str | None = None  # a running server to benchmark (arm OURS) instead of a fresh one of ours
+    command: str | None = None  # or a command that starts one per run ({port}: where it must listen)
     name: str | None = None  # the algorithmName sent; None: upstream's name for the algorithm
 
     @property
@@ -104,7 +105,7 @@ def is_degraded(labels) -> bool:
 
 @contextmanager
 def _proposer(task: Task, doc: dict) -> Iterator:
-    """What the driver calls GetSuggestions on: a reference arm, a server at an address, or a fresh server."""
+    """What the driver calls GetSuggestions on: a reference arm, another server, or a fresh server of ours."""
     if task.arm == REFERENCE:
         from katib_suggestion.quality.reference import ReferenceStub, make_arm
 
@@ -115,6 +116,12 @@ def _proposer(task: Task, doc: dict) -> Iterator:
         return
     if task.address:
         with grpc.insecure_channel(task.address) as channel:
+            yield api_pb2_grpc.SuggestionStub(channel)
+        return
+    if task.command:
+        from katib_suggestion.quality.external import started
+
+        with started(task.command) as address, grpc.insecure_channel(address) as channel:
             yield api_pb2_grpc.SuggestionStub(channel)
         return
     running = make_server(Config(backend=task.backend, host="127.0.0.1", port=0, max_workers=2))

@@ -43,7 +43,8 @@ class Selection:
     parallel: tuple[int, ...] | None = None  # None: the suite's
     reference: bool = False  # also run every cell's reference arm
     address: str | None = None  # benchmark the server there instead of fresh servers of ours
-    name: str | None = None  # algorithmName to send (with address)
+    command: str | None = None  # or a server started from this command for every run
+    name: str | None = None  # algorithmName to send (with address or command)
     settings: tuple[tuple[str, str], ...] = ()  # added to the suite's settings; an empty value removes one
 
 
@@ -70,9 +71,9 @@ def plan(suite: Suite, selection: Selection = Selection()) -> tuple[list[Task], 
                 continue
             for parallel in selection.parallel or suite.parallel:
                 for arm in arms:
-                    remote = arm == OURS and selection.address
+                    remote = arm == OURS and bool(selection.address or selection.command)
                     first = Task(algorithm.backend, algorithm.key, problem, 0, budget, settings, parallel, arm,
-                                 selection.address if remote else None, selection.name if remote else None)
+                                 *((selection.address, selection.command, selection.name) if remote else ()))
                     # a server that is not ours judges its own input (checked before the runs start)
                     reasons = [] if remote else accepts(first)
                     if reasons:
