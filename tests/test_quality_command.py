@@ -161,3 +161,18 @@ def test_degraded_labels_are_the_ones_the_server_sets():
     assert DEGRADED_LABEL == SKOPT_LABEL
     assert is_degraded(FALLBACK_LABEL) and is_degraded({DEGRADED_LABEL: "history-window"})
     assert not is_degraded({"katib-suggest/origin": "model"})
+
+
+def test_an_interrupted_benchmark_resumes_from_its_journal(tmp_path, capsys):
+    argv = [*QUIET, *SMALL, "--no-reference", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    first = json.loads((tmp_path / "results.json").read_text())["cells"]
+    journal = tmp_path / "runs.jsonl"
+    lines = journal.read_text().splitlines()
+    assert len(lines) == 2
+    journal.write_text(lines[0] + "\n" + lines[1][:40])  # killed while writing the second run
+    capsys.readouterr()
+    assert main([*argv, "--resume"]) == 0
+    assert "resuming: 1 of 2 runs are in" in capsys.readouterr().err
+    assert json.loads((tmp_path / "results.json").read_text())["cells"] == first
+    assert len(journal.read_text().splitlines()) == 3  # the cut line stays, ignored; the rerun is appended

@@ -69,6 +69,8 @@ def _quality_arguments(quality) -> None:  # an argument group
     quality.add_argument("--mlflow", metavar="URI", nargs="?", const="",
                          help="log every run, metric and plot to MLflow (default URI: sqlite:///OUT/mlflow.db)")
     quality.add_argument("--out", default="quality-report", help="output folder (default ./quality-report)")
+    quality.add_argument("--resume", action="store_true",
+                         help="keep the runs an interrupted benchmark recorded in OUT/runs.jsonl; run the rest")
     quality.add_argument("--baseline", help="baseline to compare with (default benchmarks/baseline/SUITE.json; "
                                             "with --address: none unless given)")
     baseline = quality.add_mutually_exclusive_group()

@@ -11,6 +11,7 @@ from pathlib import Path
 from katib_suggestion.local.progress import Progress
 from katib_suggestion.quality import baseline as baselines
 from katib_suggestion.quality.inputs import default_baseline, external, problems_with, resolve_algorithm, results_path
+from katib_suggestion.quality.journal import JOURNAL, Journal, finished
 from katib_suggestion.quality.judge import Judgement, judge
 from katib_suggestion.quality.runner import OURS, REFERENCE, execute
 from katib_suggestion.quality.suite import SUITES, Selection, cells, plan
@@ -82,12 +83,8 @@ def _refuse(problems: list[str]) -> int:
 
 def _run(args: argparse.Namespace, tasks: list, skipped: list[str]) -> int:
     out = Path(args.out)
-    progress = Progress(len(tasks), f"{args.suite} suite runs")
     began = time.perf_counter()
-    try:
-        results = execute(tasks, args.workers, args.ray, lambda r: progress.update(r.task.cell))
-    finally:
-        progress.close()
+    results = _execute(args, tasks, out / JOURNAL)
     ours = cells([r for r in results if r.task.arm == OURS])
     reference = cells([r for r in results if r.task.arm == REFERENCE])
     server = f"{external(args)} ({args.algorithm})" if external(args) else None
@@ -109,6 +106,26 @@ def _run(args: argparse.Namespace, tasks: list, skipped: list[str]) -> int:
         uri = args.mlflow or default_uri(out)
         print(f"MLflow: run {log_benchmark(uri, out, args.suite, results, failed)} in {uri}")
     return 1 if failed else 0
+
+
+def _execute(args: argparse.Namespace, tasks: list, path: Path) -> list:
+    """Every task's result; with --resume, runs already in the journal are not run again."""
+    done = finished(path, tasks) if args.resume else {}
+    todo = [task for task in tasks if task not in done]
+    if done:
+        print(f"resuming: {len(done)} of {len(tasks)} runs are in {path}", file=sys.stderr)
+    progress, journal = Progress(len(todo), f"{args.suite} suite runs"), Journal(path, keep=args.resume)
+
+    def record(result) -> None:
+        journal.write(result)
+        progress.update(result.task.cell)
+
+    try:
+        done.update((r.task, r) for r in execute(todo, args.workers, args.ray, record))
+    finally:
+        progress.close()
+        journal.close()
+    return [done[task] for task in tasks]
 
 
 def _judgement(args: argparse.Namespace, ours: dict, reference: dict, server: str | None, tasks: list,
