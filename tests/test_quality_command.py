@@ -40,6 +40,7 @@ def _refused(capsys, argv: list[str]) -> str:
                              "--backend hyperopt"),
     (["--algorithm", "hyperband"], "--algorithm: unknown algorithm 'hyperband'; choose one of"),
     (["--compare", "a", "b"], "--compare: a/results.json does not exist"),
+    (["--write-baseline", "."], "--write-baseline: . is a folder; give a file name such as quick.json"),
 ])
 def test_bad_inputs_are_refused_before_any_run(argv, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # outside the repository: nothing may depend on the working directory
@@ -51,6 +52,13 @@ def test_an_output_folder_that_cannot_be_written_is_refused_first(tmp_path, caps
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert f"--out: cannot write to {blocker}" in _refused(capsys, [*SMALL, "--out", str(blocker)])
+
+
+def test_a_baseline_of_another_suite_is_not_updated(tmp_path, capsys):
+    other = tmp_path / "full.json"
+    baselines.save(other, baselines.document("full", {}, "test", 1.0))
+    err = _refused(capsys, [*SMALL, "--update-baseline", str(other), "--out", str(tmp_path)])
+    assert f"--update-baseline: {other} is a full baseline; run --suite full or choose another file" in err
 
 
 def test_every_problem_is_listed_at_once(tmp_path, capsys):

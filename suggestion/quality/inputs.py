@@ -61,9 +61,7 @@ def problems_with(args: argparse.Namespace) -> list[str]:
     if args.seeds is not None and args.seeds < 1:
         problems.append(f"--seeds: {args.seeds} runs no seed; give 1 or more")
     problems += [f"--settings: {item!r} is not NAME=VALUE" for item in args.settings or () if "=" not in item]
-    problems += _folder(Path(args.out))
-    if args.update_baseline and Path(args.update_baseline).exists():
-        problems += [f"--update-baseline: {p}" for p in _unreadable(Path(args.update_baseline))]
+    problems += _folder(Path(args.out)) + _extras(args) + _targets(args)
     if not (args.write_baseline or args.update_baseline) and (args.baseline or not external(args)):
         path = Path(args.baseline) if args.baseline else default_baseline(args.suite)
         problems += [f"baseline: {p} (run from the repository root, pass --baseline PATH, or create one with "
@@ -83,6 +81,38 @@ def _names(args: argparse.Namespace) -> list[str]:
     if args.algorithm:
         problems += [message for message in [resolve_algorithm(args.algorithm, args.backend)[1]] if message]
     return problems
+
+
+def _extras(args: argparse.Namespace) -> list[str]:
+    """Optional packages an option needs: missing ones would otherwise show only after the runs."""
+    import importlib.util
+
+    needed = (("--ray", args.ray, "ray"), ("--mlflow", args.mlflow is not None, "mlflow"))
+    return [f"{option} needs {package}: pip install 'katib-suggest[{package}]'" for option, wanted, package in needed
+            if wanted and importlib.util.find_spec(package) is None]
+
+
+def _targets(args: argparse.Namespace) -> list[str]:
+    """A baseline to write must be writable, and one to update must be a results file of the same suite."""
+    option, target = ("--update-baseline", args.update_baseline) if args.update_baseline else \
+        ("--write-baseline", args.write_baseline)
+    if not target:
+        return []
+    path = Path(target)
+    if path.is_dir():
+        return [f"{option}: {path} is a folder; give a file name such as {path / (args.suite + '.json')}"]
+    if args.update_baseline and path.exists():
+        problems = _unreadable(path)
+        if problems:
+            return [f"{option}: {p}" for p in problems]
+        suite = baselines.load(path).get("suite")
+        if suite != args.suite:
+            return [f"{option}: {path} is a {suite} baseline; run --suite {suite} or choose another file"]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return [f"{option}: cannot create {path.parent} ({error.strerror or error})"]
+    return []
 
 
 def _unreadable(path: Path) -> list[str]:
