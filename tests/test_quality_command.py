@@ -184,3 +184,25 @@ def test_an_interrupted_benchmark_resumes_from_its_journal(tmp_path, capsys):
     assert "resuming: 1 of 2 runs are in" in capsys.readouterr().err
     assert json.loads((tmp_path / "results.json").read_text())["cells"] == first
     assert len(journal.read_text().splitlines()) == 3  # the cut line stays, ignored; the rerun is appended
+
+
+class FailingBackend:
+    """Breaks the experiment of seed 1 (every call fails with INTERNAL); the others get random points."""
+
+    def suggest(self, request):
+        if request.experiment.settings["random_state"] == 1:
+            raise RuntimeError("broken on purpose")
+        return LabellingBackend().suggest(request)
+
+
+def test_a_failing_run_is_reported_and_the_others_are_kept_for_resume(monkeypatch, tmp_path, capsys):
+    backends = importlib.import_module("katib_suggestion.backends.optuna_backend")
+    monkeypatch.setattr(backends, "BACKEND", FailingBackend())
+    argv = [*SMALL, "--no-reference", "--out", str(tmp_path)]
+    err = _refused(capsys, argv)
+    assert "run optuna/random/branin/p4 (ours) seed 1 failed: _InactiveRpcError: " in err
+    assert f"1 finished runs are kept in {tmp_path / 'runs.jsonl'}" in err and "--resume" in err
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 1
+    monkeypatch.undo()
+    assert main([*QUIET, *argv, "--resume"]) == 0
+    assert "resuming: 1 of 2 runs" in capsys.readouterr().err

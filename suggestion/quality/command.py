@@ -13,7 +13,7 @@ from katib_suggestion.quality import baseline as baselines
 from katib_suggestion.quality.inputs import default_baseline, external, problems_with, resolve_algorithm, results_path
 from katib_suggestion.quality.journal import JOURNAL, Journal, finished
 from katib_suggestion.quality.judge import Judgement, judge
-from katib_suggestion.quality.runner import OURS, REFERENCE, execute
+from katib_suggestion.quality.runner import OURS, REFERENCE, RunsFailed, execute
 from katib_suggestion.quality.suite import SUITES, Selection, cells, plan
 
 
@@ -84,7 +84,13 @@ def _refuse(problems: list[str]) -> int:
 def _run(args: argparse.Namespace, tasks: list, skipped: list[str]) -> int:
     out = Path(args.out)
     began = time.perf_counter()
-    results = _execute(args, tasks, out / JOURNAL)
+    try:
+        results = _execute(args, tasks, out / JOURNAL)
+    except RunsFailed as error:
+        return _refuse([*(f"run {f.task.cell} ({f.task.arm}) seed {f.task.seed} failed: {f.error}"
+                          for f in error.failures),
+                        f"{len(tasks) - len(error.failures)} finished runs are kept in {out / JOURNAL}: "
+                        "remove the cause and run the same command with --resume"])
     ours = cells([r for r in results if r.task.arm == OURS])
     reference = cells([r for r in results if r.task.arm == REFERENCE])
     server = f"{external(args)} ({args.algorithm})" if external(args) else None

@@ -25,6 +25,11 @@ from katib_validators.experiment import parse_experiment
 
 PARALLEL = 4  # default parallelTrialCount: batches and out-of-order finishes, as on a cluster
 OURS, REFERENCE = "ours", "reference"  # who proposes the points of a run
+# Seconds one GetSuggestions may take here. Katib allows 60 and then retries the same request, which a
+# server that is a pure function of the request answers the same way: waiting longer gives the answer
+# the retry would, so a busy machine slows the benchmark down instead of losing runs. Speed is the
+# latency benchmark's business; the server's own time budget still applies (its answers count as degraded).
+CALL_TIMEOUT = 900.0
 # labels of answers that are not the algorithm's best effort (skopt_backend.DEGRADED_LABEL, pipeline.FALLBACK_LABEL)
 DEGRADED_LABEL = "katib-suggest/degraded"
 ORIGIN_LABEL, FALLBACK_ORIGIN = "katib-suggest/origin", "uniform-fallback"
@@ -91,7 +96,7 @@ def run_one(task: Task) -> RunResult:
     began = time.perf_counter()
     with _proposer(task, doc) as stub:
         driver = ExperimentDriver(experiment_message(doc), lambda: stub, PROBLEMS[task.problem].function,
-                                  seed=task.seed)
+                                  seed=task.seed, call_timeout=CALL_TIMEOUT)
         report = driver.run()
     losses = [float(t.status.observation.metrics[0].value) if t.status.condition == Condition.SUCCEEDED else None
               for t in report.trials]
@@ -133,28 +138,59 @@ def _proposer(task: Task, doc: dict) -> Iterator:
         running.server.stop(None).wait()
 
 
+@dataclass(frozen=True)
+class RunFailure:
+    task: Task
+    error: str
+
+
+class RunsFailed(Exception):
+    """Some runs could not finish; the others finished (and reached ``on_result``)."""
+
+    def __init__(self, failures: list[RunFailure]):
+        super().__init__(f"{len(failures)} runs failed")
+        self.failures = failures
+
+
+def attempt(task: Task) -> RunResult | RunFailure:
+    """run_one, with a failure returned as a value (it crosses process boundaries as text)."""
+    try:
+        return run_one(task)
+    except Exception as error:  # noqa: BLE001 - reported with every other failure once the runs end
+        details = error.details() if isinstance(error, grpc.RpcError) else ""
+        return RunFailure(task, f"{type(error).__name__}: {details or error}")
+
+
 def execute(tasks: list[Task], workers: int, ray_address: str | None = None,
             on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
-    """Every task's result, in task order; ``workers`` <= 1 runs them in this process."""
+    """Every task's result, in task order; ``workers`` <= 1 runs them in this process.
+
+    A failing run does not stop the others: RunsFailed lists the failures once all have ended.
+    """
     if ray_address:
         from katib_suggestion.quality.ray_pool import run_on_ray
 
         stream = run_on_ray(tasks, ray_address, workers)
     elif workers <= 1:
-        stream = (run_one(task) for task in tasks)
+        stream = (attempt(task) for task in tasks)
     else:
         stream = _pool(tasks, workers)
-    results = {}
+    results, failures = {}, []
     for result in stream:
+        if isinstance(result, RunFailure):
+            failures.append(result)
+            continue
         results[result.task] = result
         if on_result:
             on_result(result)
+    if failures:
+        raise RunsFailed(failures)
     return [results[task] for task in tasks]
 
 
-def _pool(tasks: Iterable[Task], workers: int) -> Iterator[RunResult]:
+def _pool(tasks: Iterable[Task], workers: int) -> Iterator[RunResult | RunFailure]:
     # spawn, not fork: forking a process that already runs gRPC threads can deadlock the child
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(run_one, task) for task in tasks]
+        futures = [pool.submit(attempt, task) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
