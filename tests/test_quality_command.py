@@ -74,6 +74,10 @@ def test_parallelism_is_a_cell_dimension_with_a_penalty_table(tmp_path, capsys):
     assert set(results["cells"]) == set(results["reference"]) == {"optuna/random/branin/p1", "optuna/random/branin/p4"}
     assert [results["cells"][f"optuna/random/branin/p{p}"]["parallel"] for p in (1, 4)] == [1, 4]
     assert "## Parallel penalty" in output
+    for parallel in (1, 4):  # issue 12's table: ours against the reference, one per parallelism
+        table = output.split(f"## Against the reference arms at parallelism {parallel} ")[1].split("##")[0]
+        rows = [line for line in table.splitlines() if line.startswith("| optuna/random | branin | ")]
+        assert [row.split(" | ")[2] for row in rows] == [str(parallel)]
     row = next(line for line in output.splitlines() if line.startswith("| optuna/random | branin | ")
                and "(x" in line)
     assert len(row.split("|")) == 2 + 2 + 4  # algorithm, problem, ours p1, p4, reference p1, p4

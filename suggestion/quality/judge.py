@@ -7,7 +7,7 @@ from pathlib import Path
 
 from katib_suggestion.quality import report
 from katib_suggestion.quality.gate import bit_identical, compare
-from katib_suggestion.quality.tables import Table, compared, penalty
+from katib_suggestion.quality.tables import Table, compared, penalty, split
 
 REFERENCE_LEGEND = ("The reference arm of a cell is the same library used directly in one process (one study, "
                     "Trials or Optimizer for the whole run), driven by the same simulated controller: same "
@@ -42,8 +42,10 @@ def judge(judgement: Judgement, out: Path) -> bool:
             notes.append(f"{missing} {b} cells not run here (--backend/--algorithms/--problems/--parallel)")
     if judgement.reference:
         verdicts = [v for v in compare(judgement.now, judgement.reference) if v.status != "missing"]
-        tables.append(compared("Against the reference arms (the library used directly)", ("ours", "reference"),
-                               judgement.now, judgement.reference, verdicts, REFERENCE_LEGEND))
+        for parallel in sorted({split(v.cell)[2] for v in verdicts}):  # one table per parallelism, as issue 12 asks
+            tables.append(compared(f"Against the reference arms at parallelism {parallel} (the library used directly)",
+                                   ("ours", "reference"), judgement.now, judgement.reference,
+                                   [v for v in verdicts if split(v.cell)[2] == parallel], REFERENCE_LEGEND))
         worse += [f"worse than its reference arm: {v.cell}" for v in verdicts if v.failed]
     table = penalty(judgement.now, judgement.reference)
     if table:
