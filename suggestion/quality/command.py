@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -83,6 +84,8 @@ def _refuse(problems: list[str]) -> int:
 
 def _run(args: argparse.Namespace, tasks: list, skipped: list[str]) -> int:
     out = Path(args.out)
+    if args.log_level != "DEBUG":  # gRPC's C core logs every closed connection ("Got goaway") in the workers
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     began = time.perf_counter()
     try:
         results = _execute(args, tasks, out / JOURNAL)
