@@ -93,3 +93,19 @@ def test_cmaes_with_ipop_restarts_with_a_doubled_population():
     for trial in report.trials:
         values = {a.name: float(a.value) for a in trial.spec.parameter_assignments.assignments}
         assert -5 <= values["x1"] <= 10 and 0 <= values["x2"] <= 15
+
+
+def test_cmaes_reference_reads_sigma_as_goptuna_does():
+    """sigma is absolute, in each parameter's units: on Branin's ranges (15 wide) sigma 1.5 is a tenth of each."""
+    algorithm = next(a for a in ALGORITHMS if a.backend == "optuna" and a.key == "cmaes")
+    experiment, _ = parse_experiment(experiment_doc(_task(algorithm, "branin", budget=20, sigma="1.5")), "optuna")
+    arm = make_arm("optuna", experiment, seed=0)
+    assert arm.study.sampler._sigma0 == pytest.approx(0.1)  # one step for both: optuna's sampler stands in
+    # training-run's parameters differ in width: one sigma is a different fraction of each, which CmaEsSampler
+    # cannot take, so the cmaes library (with a covariance) stands in, without restarts
+    experiment, problems = parse_experiment(experiment_doc(_task(algorithm, "training-run", budget=20, sigma="0.5")),
+                                            "optuna")
+    assert not problems, problems
+    arm = make_arm("optuna", experiment, seed=0)
+    assert not arm.restarts and len(set(arm.steps)) > 1 and arm.optimizer._sigma == pytest.approx(max(arm.steps))
+    assert "goptuna" in describe("optuna", "cmaes", {"sigma": "1.5"})

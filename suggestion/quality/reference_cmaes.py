@@ -14,17 +14,20 @@ import math
 import numpy as np
 from cmaes import CMA
 from katib_suggestion.model import Experiment, Point
+from katib_validators.cmaes_rules import unit_steps
 
 DESCRIPTION = "cmaes library: CMA in the unit cube, IPOP restarts (population x2, random mean), ask/tell"
-DEFAULT_SIGMA = 1 / 6  # of each range, optuna's default
+PLAIN = "cmaes library: CMA in the unit cube, sigma per parameter as goptuna reads it, no restarts, ask/tell"
 
 
 class CmaesIpopArm:
-    def __init__(self, experiment: Experiment, seed: int):
+    def __init__(self, experiment: Experiment, seed: int, restarts: bool = True):
         self.space = experiment.space
         self.numeric = [p for p in self.space if p.is_numeric]
         settings = experiment.settings
-        self.sigma = settings["sigma"] or DEFAULT_SIGMA
+        self.restarts = restarts
+        # sigma is goptuna's (absolute, per parameter's units): the same reading of the setting as ours
+        self.steps = np.array(unit_steps(settings["sigma"], self.numeric))
         popsize = settings["popsize"] or 4 + math.floor(3 * math.log(len(self.numeric)))
         self.rng = np.random.RandomState(seed)
         self.optimizer = self._new(np.full(len(self.numeric), 0.5), popsize)
@@ -34,7 +37,8 @@ class CmaesIpopArm:
 
     def _new(self, mean: np.ndarray, popsize: int) -> CMA:
         bounds = np.array([[0.0, 1.0]] * len(mean))
-        return CMA(mean=mean, sigma=self.sigma, bounds=bounds, population_size=popsize,
+        top = float(self.steps.max())
+        return CMA(mean=mean, sigma=top, bounds=bounds, population_size=popsize, cov=np.diag((self.steps / top) ** 2),
                    seed=int(self.rng.randint(2**31 - 1)))
 
     def ask(self, count: int) -> list[Point]:
@@ -61,7 +65,7 @@ class CmaesIpopArm:
     def _next_generation(self) -> None:
         self.optimizer.tell(self.solutions)
         self.solutions = []
-        if self.optimizer.should_stop():
+        if self.restarts and self.optimizer.should_stop():
             mean = self.rng.uniform(0, 1, len(self.numeric))
             self.optimizer = self._new(mean, self.optimizer.population_size * 2)
             self.serial += 1

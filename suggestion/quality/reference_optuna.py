@@ -7,7 +7,11 @@ reference). Where our algorithm has no optuna sampler in the same form, the
 closest honest one stands in: grid -> GridSampler over the same values,
 sobol -> QMCSampler(sobol, scrambled), cmaes -> CmaEsSampler, and cmaes with
 ``restart_strategy: ipop`` (which optuna 5 ignores) -> the cmaes library with
-IPOP restarts (reference_cmaes).
+IPOP restarts (reference_cmaes). ``sigma`` is goptuna's (absolute, in each
+parameter's units): CmaEsSampler takes one step for all parameters in the unit
+cube, so when the steps differ per parameter the cmaes library (which takes a
+covariance) stands in. ``bipop`` has no direct reference here: the reference
+runs without restarts, and the report says so.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ def _cmaes(experiment: Experiment, seed: int) -> optuna.samplers.BaseSampler:
     with warnings.catch_warnings():  # sigma0 is deprecated in optuna 5 but still honoured
         warnings.simplefilter("ignore", FutureWarning)
         # lists are sampled at random by its independent sampler (as ours does); no warning per trial
-        return optuna.samplers.CmaEsSampler(sigma0=settings["sigma"], popsize=settings["popsize"], seed=seed,
+        return optuna.samplers.CmaEsSampler(sigma0=_unit_steps(experiment)[0], popsize=settings["popsize"], seed=seed,
                                             warn_independent_sampling=False)
 
 
@@ -67,6 +71,12 @@ def describe(algorithm: str, settings: dict) -> str:
         from katib_suggestion.quality.reference_cmaes import DESCRIPTION
 
         return DESCRIPTION
+    if algorithm == "cmaes" and settings.get("restart_strategy") == "bipop":
+        return f"optuna {optuna.__version__}: one study, {_CALLS[algorithm]}, ask/tell (no BIPOP restarts: closest)"
+    if algorithm == "cmaes" and settings.get("sigma"):
+        from katib_suggestion.quality.reference_cmaes import PLAIN
+
+        return f"{PLAIN} where sigma gives parameters different steps, else optuna's CmaEsSampler"
     return f"optuna {optuna.__version__}: one study, {_CALLS[algorithm]}, ask/tell"
 
 
@@ -117,8 +127,15 @@ def _value(p: Parameter, raw) -> object:
 
 
 def make_arm(experiment: Experiment, seed: int):
-    if experiment.algorithm == "cmaes" and experiment.settings.get("restart_strategy") == "ipop":
+    if experiment.algorithm == "cmaes" and (experiment.settings.get("restart_strategy") == "ipop"
+                                            or len(set(_unit_steps(experiment))) > 1):
         from katib_suggestion.quality.reference_cmaes import CmaesIpopArm
 
-        return CmaesIpopArm(experiment, seed)
+        return CmaesIpopArm(experiment, seed, restarts=experiment.settings.get("restart_strategy") == "ipop")
     return OptunaArm(experiment, seed)
+
+
+def _unit_steps(experiment: Experiment) -> list[float]:
+    from katib_validators.cmaes_rules import unit_steps
+
+    return unit_steps(experiment.settings.get("sigma"), [p for p in experiment.space if p.is_numeric])
