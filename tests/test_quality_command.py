@@ -188,6 +188,10 @@ def test_an_interrupted_benchmark_resumes_from_its_journal(tmp_path, capsys):
     assert "resuming: 1 of 2 runs are in" in capsys.readouterr().err
     assert json.loads((tmp_path / "results.json").read_text())["cells"] == first
     assert len(journal.read_text().splitlines()) == 3  # the cut line stays, ignored; the rerun is appended
+    baseline = tmp_path / "baseline.json"  # the baseline from the same runs: nothing runs again
+    assert main([*argv, "--resume", "--write-baseline", str(baseline)]) == 0
+    assert "resuming: 2 of 2 runs are in" in capsys.readouterr().err
+    assert json.loads(baseline.read_text())["cells"] == first and len(journal.read_text().splitlines()) == 3
 
 
 class FailingBackend:
