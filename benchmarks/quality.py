@@ -2,6 +2,8 @@
 
     python benchmarks/quality.py --suite quick
     python benchmarks/quality.py --suite full --write-baseline benchmarks/baseline/full.json
+    python benchmarks/quality.py --address HOST:PORT --algorithm tpe --backend hyperopt --out upstream
+    python benchmarks/quality.py --compare upstream/ quality-report/
 """
 
 import sys

@@ -8,14 +8,15 @@ import json
 import pytest
 from katib_suggestion.cli import main
 from katib_suggestion.quality.runner import execute
-from katib_suggestion.quality.suite import SUITES, plan
+from katib_suggestion.quality.suite import SUITES, Selection, plan
 
-SUBSET = ["--backend", "optuna", "--algorithms", "random,tpe", "--problems", "branin", "--seeds", "2"]
+SUBSET = ["--backend", "optuna", "--algorithms", "random,tpe", "--problems", "branin", "--seeds", "2",
+          "--no-reference"]
 
 
 def test_ray_runs_give_bit_identical_results_to_local_runs():
     pytest.importorskip("ray")
-    tasks, _ = plan(SUITES["quick"], ["optuna"], ["random", "tpe"], ["branin"], range(2))
+    tasks, _ = plan(SUITES["quick"], Selection(("optuna",), ("random", "tpe"), ("branin",), (0, 1)))
     local = execute(tasks, workers=1)
     # "local": a throwaway Ray instance on 127.0.0.1 (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0), shut down after
     remote = execute(tasks, workers=2, ray_address="local")
@@ -38,8 +39,8 @@ def test_mlflow_logs_every_run_metric_and_plot_under_the_output_folder(tmp_path,
     assert len(children) == 4 and len(runs) == 5
     assert {r.data.params["algorithm"] for r in children} == {"random", "tpe"}
     history = mlflow.MlflowClient().get_metric_history(children[0].info.run_id, "regret")
-    assert len(history) == json.loads(baseline.read_text())["cells"]["optuna/random/branin"]["budget"]
+    assert len(history) == json.loads(baseline.read_text())["cells"]["optuna/random/branin/p4"]["budget"]
     artifacts = list((out / "mlartifacts").rglob("report.md"))
     assert artifacts and not (tmp_path / "mlruns").exists()
     if importlib.util.find_spec("matplotlib"):  # plots are optional (the bench extra)
-        assert list((out / "mlartifacts").rglob("regret-branin.png"))
+        assert list((out / "mlartifacts").rglob("regret-branin-p4.png"))

@@ -13,7 +13,8 @@ import pytest
 from katib_suggestion.cli import main
 from katib_suggestion.model import Kind, Proposal
 from katib_suggestion.quality import functions
-from katib_suggestion.quality.gate import compare
+from katib_suggestion.quality.gate import bit_identical, compare
+from katib_suggestion.quality.judge import Judgement, judge
 from katib_suggestion.quality.problems import PROBLEMS, estimate_reference
 from katib_suggestion.quality.scoring import Scores, regret_curve, summarise
 
@@ -62,7 +63,7 @@ def test_bootstrap_interval_contains_the_mean_and_is_reproducible():
 
 def _cell(values, fingerprint="x"):
     return {"seeds": list(range(len(values))), "losses": [fingerprint] * len(values), "final": values,
-            "auc": values, "curve": [1.0]}
+            "auc": values, "curve": [1.0], "budget": 1, "parallel": 4}
 
 
 def test_gate_verdicts():
@@ -74,6 +75,23 @@ def test_gate_verdicts():
         {"a/x/p": _cell(base), "a/y/p": _cell(noisy, "y"), "a/z/p": _cell(worse, "z"), "a/n/p": _cell(base)},
         {"a/x/p": _cell(base), "a/y/p": _cell(base), "a/z/p": _cell(base), "a/m/p": _cell(base)})}
     assert verdicts == {"a/x/p": "identical", "a/y/p": "same", "a/z/p": "WORSE", "a/n/p": "new", "a/m/p": "missing"}
+
+
+def test_floating_point_noise_is_identical_and_anything_larger_is_not(tmp_path):
+    """Noise: every seed's AUC and final regret equal within 1e-9 relative (1e-12 absolute at a regret of 0)."""
+    base = [0.1 + i / 100 for i in range(8)] + [0.0]
+    noise = [v * (1 + 5e-10) for v in base[:-1]] + [5e-13]
+    shifted = [v * (1 + 1e-6) for v in base[:-1]] + [0.0]
+    off_zero = base[:-1] + [1e-9]
+    verdicts = {v.cell: v.status for v in compare(
+        {"a/n/p/p4": _cell(noise, "other"), "a/s/p/p4": _cell(shifted, "other"), "a/z/p/p4": _cell(off_zero, "z")},
+        {"a/n/p/p4": _cell(base), "a/s/p/p4": _cell(base), "a/z/p/p4": _cell(base)})}
+    assert verdicts == {"a/n/p/p4": "identical", "a/s/p/p4": "same", "a/z/p/p4": "same"}
+    assert bit_identical(_cell(base), _cell(base)) and not bit_identical(_cell(noise, "other"), _cell(base))
+    failed = judge(Judgement("Gate", {"a/n/p/p4": _cell(noise, "other")}, {"a/n/p/p4": _cell(base)}), tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert not failed and "| identical |" in report
+    assert "1 identical cells are identical within floating-point noise, not bit for bit: a/n/p/p4" in report
 
 
 def test_a_consistent_but_tiny_loss_does_not_fail_the_gate():
@@ -102,6 +120,7 @@ def _corner(parameter, rng):
 
 
 def test_an_algorithm_that_ignores_the_history_fails_the_gate(monkeypatch, tmp_path, capsys):
+    """Against the committed baseline and against its reference arm (optuna's TPESampler used directly)."""
     # every server in this process looks the backend up in its module: swap the optuna one
     monkeypatch.setattr(importlib.import_module("katib_suggestion.backends.optuna_backend"), "BACKEND",
                         CornerBackend())
@@ -110,20 +129,26 @@ def test_an_algorithm_that_ignores_the_history_fails_the_gate(monkeypatch, tmp_p
     output = capsys.readouterr().out
     assert status == 1, output
     assert "Quality gate (quick suite): FAILED" in output
-    assert output.count("| WORSE |") == 2  # both problems
+    baseline_table, reference_table = output.split("## Against the reference arms")
+    assert baseline_table.count("| WORSE |") == 2  # both problems
+    assert reference_table.count("| WORSE |") == 2
     report = (tmp_path / "report" / "report.md").read_text()
-    assert "worse than the baseline: optuna/tpe/branin" in report
+    assert "worse than the baseline: optuna/tpe/branin/p4" in report
+    assert "worse than its reference arm: optuna/tpe/branin/p4" in report
+    assert "worse than its reference arm: optuna/tpe/training-run/p4" in report
+    assert "reference arm of optuna/tpe: optuna" in report
     assert (tmp_path / "report" / "index.html").exists()
 
 
 @pytest.mark.slow
 def test_quick_suite_matches_its_committed_baseline(tmp_path, capsys):
     """Every algorithm of every backend, through real servers, in a 2-process pool (about 2 minutes)."""
-    status = main(["--log-level", "ERROR", "benchmark", "--suite", "quick", "--workers", "2", "--out", str(tmp_path)])
+    status = main(["--log-level", "ERROR", "benchmark", "--suite", "quick", "--workers", "2", "--out", str(tmp_path),
+                   "--no-reference"])
     output = capsys.readouterr().out
     assert status == 0, output
     results = json.loads((tmp_path / "results.json").read_text())
     baseline = json.loads(QUICK_BASELINE.read_text())
     assert set(results["cells"]) == set(baseline["cells"])
     if importlib.util.find_spec("matplotlib"):  # plots are optional (the bench extra)
-        assert (tmp_path / "report" / "regret-branin.png").exists()
+        assert (tmp_path / "report" / "regret-branin-p4.png").exists()

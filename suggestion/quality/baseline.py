@@ -24,16 +24,21 @@ def versions() -> dict[str, str]:
     return found
 
 
-def document(suite: str, cells: dict[str, dict], command: str, seconds: float) -> dict:
+def document(suite: str, cells: dict[str, dict], command: str, seconds: float,
+             reference: dict[str, dict] | None = None, server: str | None = None) -> dict:
     """A results file; the same format serves as a baseline when committed.
 
-    ``produced_by`` lists every command whose cells the file holds (several after merge()).
+    ``cells`` are our arm's (or, with ``server``, that server's), ``reference`` the reference
+    arms' under the same keys. ``produced_by`` lists every command whose cells the file holds
+    (several after merge()).
     """
     run = {"command": command, "seconds": round(seconds, 1), "cells": len(cells),
            "created": datetime.now(UTC).isoformat(timespec="seconds"),
            "machine": {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count()},
            "versions": versions()}
-    return {"suite": suite, "produced_by": [run], "cells": cells}
+    if server:
+        run["server"] = server
+    return {"suite": suite, "produced_by": [run], "cells": cells, "reference": reference or {}}
 
 
 def merge(old: dict, new: dict) -> dict:
@@ -41,7 +46,8 @@ def merge(old: dict, new: dict) -> dict:
     if old.get("suite") != new["suite"]:
         raise ValueError(f"cannot merge a {new['suite']} run into a {old.get('suite')} baseline")
     return {"suite": new["suite"], "produced_by": [*old.get("produced_by", []), *new["produced_by"]],
-            "cells": {**old["cells"], **new["cells"]}}
+            "cells": {**old["cells"], **new["cells"]},
+            "reference": {**old.get("reference", {}), **new.get("reference", {})}}
 
 
 def provenance(doc: dict) -> str:

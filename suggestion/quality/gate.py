@@ -9,16 +9,23 @@ optimum) so that a tiny but consistent shift does not block a change.
 Why exact first: the server is a pure function of the request and seeds are
 fixed, so on one machine with the same libraries a run repeats bit for bit;
 only when numbers differ (a code change, other library versions, another
-CPU's floating point) does the statistical test decide.
+CPU's floating point) does the statistical test decide. A cell whose every
+seed scores the same within floating-point noise (NOISE, below) is identical
+too: another CPU may round the last bits differently without any change in
+what the algorithm found.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 FAMILY_ALPHA = 0.05
 MIN_EFFECT = 0.05
 METRICS = ("auc", "final")
+# Floating-point noise: per seed, both scores equal within 1e-9 relative (1e-12 absolute near a regret of 0).
+# Real changes move a regret by far more: the smallest step a trial can make is one trial's improvement.
+NOISE_RELATIVE, NOISE_ABSOLUTE = 1e-9, 1e-12
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,15 @@ def compare(candidate: dict[str, dict], baseline: dict[str, dict],
 
 
 def _identical(now: dict, before: dict) -> bool:
-    return (now["seeds"] == before["seeds"] and now["losses"] == before["losses"]
-            and all(now[m] == before[m] for m in METRICS))
+    """Same seeds and, seed by seed, the same scores (bit for bit, or within floating-point noise)."""
+    return now["seeds"] == before["seeds"] and all(
+        math.isclose(a, b, rel_tol=NOISE_RELATIVE, abs_tol=NOISE_ABSOLUTE)
+        for metric in METRICS for a, b in zip(now[metric], before[metric], strict=True))
+
+
+def bit_identical(now: dict, before: dict) -> bool:
+    """Every run repeated trial for trial (the loss fingerprints match)."""
+    return now["seeds"] == before["seeds"] and now["losses"] == before["losses"]
 
 
 def _verdict(cell: str, now: dict, before: dict, alpha: float, min_effect: float) -> Verdict:

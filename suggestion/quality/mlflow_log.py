@@ -38,15 +38,16 @@ def _log_run(client, experiment_id: str, parent_id: str, result: RunResult) -> N
     from mlflow.entities import Metric, Param
 
     task = result.task
-    run = client.create_run(experiment_id, run_name=f"{task.cell}/{task.seed}",
+    run = client.create_run(experiment_id, run_name=f"{task.cell}/{task.arm}/{task.seed}",
                             tags={"mlflow.parentRunId": parent_id})
     curve = regret_curve(task.problem, result.losses, task.budget)
     scores = Scores.of(curve)
     # one batch per run: a request per metric point would dominate the benchmark's time
     metrics = [Metric("regret", value, 0, step) for step, value in enumerate(curve, 1)]
     metrics += [Metric("final_regret", scores.final, 0, 0), Metric("auc_regret", scores.auc, 0, 0),
-                Metric("seconds", result.seconds, 0, 0)]
+                Metric("seconds", result.seconds, 0, 0), Metric("degraded", result.degraded, 0, 0)]
     params = [("backend", task.backend), ("algorithm", task.algorithm), ("problem", task.problem),
-              ("seed", str(task.seed)), ("budget", str(task.budget))]
+              ("seed", str(task.seed)), ("budget", str(task.budget)), ("parallel", str(task.parallel)),
+              ("arm", task.arm)]
     client.log_batch(run.info.run_id, metrics=metrics, params=[Param(k, v) for k, v in params])
     client.set_terminated(run.info.run_id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from katib_suggestion.quality.runner import RunResult, Task, run_one
+from katib_suggestion.quality.runner import RunFailure, RunResult, Task, attempt
 
 LOCAL = "local"
 
 
-def run_on_ray(tasks: list[Task], address: str, workers: int) -> Iterator[RunResult]:
+def run_on_ray(tasks: list[Task], address: str, workers: int) -> Iterator[RunResult | RunFailure]:
     """Results as tasks finish; ``address`` "local" starts Ray on loopback for this call only."""
     if address == LOCAL:
         # keep every listener on 127.0.0.1 and skip token auth on a private single-machine cluster;
@@ -26,7 +26,7 @@ def run_on_ray(tasks: list[Task], address: str, workers: int) -> Iterator[RunRes
     else:
         ray.init(address=address, log_to_driver=False)
     try:
-        remote = ray.remote(num_cpus=1, max_retries=1)(run_one)
+        remote = ray.remote(num_cpus=1, max_retries=1)(attempt)
         pending = [remote.remote(task) for task in tasks]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)

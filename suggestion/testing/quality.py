@@ -12,26 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from katib_api import api_pb2
 from katib_suggestion.local.driver import Condition, ExperimentDriver
-from katib_suggestion.model import Experiment, Point, SearchSpace
+from katib_suggestion.model import Experiment
 from katib_suggestion.quality.problems import PROBLEMS
+from katib_suggestion.quality.reference import Arm, ReferenceStub
 from katib_suggestion.quality.runner import Task, experiment_doc, run_one
 from katib_suggestion.quality.scoring import Scores, Summary, regret_curve, summarise
 from katib_suggestion.wire import experiment_message
 from katib_validators.experiment import parse_experiment
-
-
-class Arm(Protocol):
-    """A library driven directly for one experiment (minimises); points are numbered in asking order."""
-
-    def ask(self, count: int) -> list[Point]: ...
-
-    def tell(self, results: list[tuple[int, float | None]]) -> None:
-        """(point number, loss) of points whose trials ended; None: the trial failed."""
-
 
 ArmFactory = Callable[[Experiment, int], Arm]
 Reference = tuple[str, str] | ArmFactory
@@ -80,33 +69,9 @@ def _run_arm(factory: ArmFactory, task: Task) -> list[float | None]:
     doc = experiment_doc(task)
     experiment, problems = parse_experiment(doc, task.backend)
     assert not problems, [str(p) for p in problems]
-    stub = _ArmStub(factory(experiment, task.seed), experiment.space)
+    stub = ReferenceStub(factory(experiment, task.seed), experiment.space)
     report = ExperimentDriver(experiment_message(doc), lambda: stub, PROBLEMS[task.problem].function,
                               seed=task.seed).run()
     return [float(t.status.observation.metrics[0].value) if t.status.condition == Condition.SUCCEEDED else None
             for t in report.trials]
 
-
-class _ArmStub:
-    """Answers the driver's GetSuggestions from an arm: tells what ended since the last call, then asks."""
-
-    def __init__(self, arm: Arm, space: SearchSpace):
-        self.arm, self.space, self.told = arm, space, set()
-
-    def GetSuggestions(self, request: api_pb2.GetSuggestionsRequest, timeout: float | None = None):  # noqa: N802
-        ended = [(i, _loss(t)) for i, t in enumerate(request.trials)
-                 if i not in self.told and t.status.condition not in (Condition.CREATED, Condition.RUNNING)]
-        if ended:
-            self.arm.tell(ended)
-            self.told.update(i for i, _ in ended)
-        reply = api_pb2.GetSuggestionsReply()
-        for point in self.arm.ask(request.current_request_number) if request.current_request_number else []:
-            reply.parameter_assignments.add().assignments.extend(
-                api_pb2.ParameterAssignment(name=k, value=v) for k, v in self.space.format(point).items())
-        return reply
-
-
-def _loss(trial: api_pb2.Trial) -> float | None:
-    if trial.status.condition != Condition.SUCCEEDED or not trial.status.observation.metrics:
-        return None
-    return float(trial.status.observation.metrics[0].value)
