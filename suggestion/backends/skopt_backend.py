@@ -95,8 +95,8 @@ def _believed(model, space: Space, xs: list[list[Value]]) -> list[float]:
     points; our earlier lie, the worst value seen (skopt's cl_max), 0.42 (issue 12); cl_min
     here 0.021, the mean 0.029. With 10 seeds and several trials finishing per
     round this lie reached 0.00021. The tree models keep it too: RF, same runs,
-    this 0.47, cl_min 1.5, skopt used directly 0.12 (RF is behind its reference
-    here; the lie is not the cause).
+    this 0.47, cl_min 1.5, skopt used directly 0.12: RF stays behind its
+    reference with either lie, for a reason not found yet.
     """
     return [float(v) for v in model.predict(space.transform(xs))]
 
