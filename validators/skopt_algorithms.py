@@ -51,8 +51,9 @@ _SCHEMA = SettingsSchema(
                 "(lbfgs for GP, sampling otherwise)", choices=ACQ_OPTIMIZERS),
         RANDOM_STATE,
         Setting("time_budget_seconds", "float", 20.0,
-                "seconds one GetSuggestions call aims to stay within (Katib allows 60); past it "
-                "the model uses less history or fewer candidates and labels the trials so",
+                "seconds one GetSuggestions call is planned to take (Katib allows 60), estimated "
+                "from the request's size, never timed: an estimate above it makes the model use "
+                "less history or fewer candidates and label the trials so",
                 low=1, high=50),
     ),
     checks=(_per_second_needs_times, _lbfgs_needs_gp),

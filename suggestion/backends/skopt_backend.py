@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import copy
 import warnings
 
 import numpy as np
@@ -10,10 +10,13 @@ from katib_suggestion.backends.skopt_budget import Plan, label_value, plan_for
 from katib_suggestion.backends.skopt_history import Told, split
 from katib_suggestion.backends.skopt_models import frozen, gaussian_process, tree_model
 from katib_suggestion.backends.skopt_space import SpaceCodec
+from katib_suggestion.backends.skopt_threads import ONE_THREAD
 from katib_suggestion.model import Proposal, SuggestionRequest, Value
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from skopt import Optimizer
 from skopt.space import Space
+from skopt.utils import normalize_dimensions
 
 DEGRADED_LABEL = "katib-suggest/degraded"
 LBFGS_RESTARTS = 5  # skopt's default n_restarts_optimizer for the acquisition function
@@ -28,20 +31,23 @@ class SkoptBackend:
     """Rebuilds a skopt Optimizer from the request on every call; holds no state."""
 
     def suggest(self, request: SuggestionRequest) -> Proposal:
-        started = time.monotonic()
-        codec = SpaceCodec(request.experiment.space)
-        told = split(request, codec)
-        rng = np.random.RandomState(request.seed)
-        random_count = _random_count(request, told)
-        points = _random_points(codec, random_count, rng)
-        labels: dict[str, str] = {}
-        if request.count > random_count:
-            deadline = started + request.experiment.settings["time_budget_seconds"]
-            model_points, degraded = _model_points(request, codec, told, request.count - random_count, rng, deadline)
-            points += model_points
-            if degraded:
-                labels[DEGRADED_LABEL] = degraded
-        return Proposal([codec.from_skopt(x) for x in points], labels)
+        with ONE_THREAD:
+            return _suggest(request)
+
+
+def _suggest(request: SuggestionRequest) -> Proposal:
+    codec = SpaceCodec(request.experiment.space)
+    told = split(request, codec)
+    rng = np.random.RandomState(request.seed)
+    random_count = _random_count(request, told)
+    points = _random_points(codec, random_count, rng)
+    labels: dict[str, str] = {}
+    if request.count > random_count:
+        model_points, degraded = _model_points(request, codec, told, request.count - random_count, rng)
+        points += model_points
+        if degraded:
+            labels[DEGRADED_LABEL] = degraded
+    return Proposal([codec.from_skopt(x) for x in points], labels)
 
 
 def _random_count(request: SuggestionRequest, told: Told) -> int:
@@ -57,8 +63,12 @@ def _random_points(codec: SpaceCodec, count: int, rng: np.random.RandomState) ->
 
 
 def _model_points(request: SuggestionRequest, codec: SpaceCodec, told: Told, count: int,
-                  rng: np.random.RandomState, deadline: float) -> tuple[list[list[Value]], str | None]:
-    """``count`` points from the fitted surrogate; each is told back as a lie before the next."""
+                  rng: np.random.RandomState) -> tuple[list[list[Value]], str | None]:
+    """``count`` points from the fitted surrogate; each is told back, believed, before the next.
+
+    How much work the call does is planned from the request alone (skopt_budget),
+    so a busy machine makes a call slower, never its answer different.
+    """
     settings = request.experiment.settings
     estimator = settings["base_estimator"]
     plan = plan_for(estimator, len(told.finished), count, _acq_optimizer(settings, codec),
@@ -66,14 +76,29 @@ def _model_points(request: SuggestionRequest, codec: SpaceCodec, told: Told, cou
     optimizer = _optimizer(plan, codec, told, settings["acq_func"], int(rng.randint(2**31 - 1)))
     points: list[list[Value]] = []
     for index in range(count):
-        if index and time.monotonic() > deadline:
-            # an overloaded machine: finish the batch at random rather than miss Katib's deadline
-            points += _random_points(codec, count - index, rng)
-            return points, label_value(plan, ("deadline",))
         points.append(optimizer.ask())
         if index < count - 1:
-            optimizer.tell(points[-1], told.worst)
+            optimizer.tell(points[-1], _believed(optimizer.models[-1], optimizer.space, points[-1:])[0])
     return points, label_value(plan)
+
+
+def _believed(model, space: Space, xs: list[list[Value]]) -> list[float]:
+    """Kriging believer: points not yet measured are told the model's own prediction there.
+
+    The model's mean stays where the data put it, and its uncertainty at those
+    points collapses, so the next point of a batch goes elsewhere. Measured on
+    Branin (GP, default settings, 40 trials, parallelism 4, one trial finishing
+    between calls, seeds 0-4, median simple regret, driven like the Katib
+    controller): this 0.00048 (no repeated point, no random fallback); at
+    parallelism 1 0.00061; skopt used directly (one Optimizer told only finished
+    trials, ask(n_points=4), its default lie cl_min) 0.0048 with 18 repeated
+    points; our earlier lie, the worst value seen (skopt's cl_max), 0.42 (issue 12); cl_min
+    here 0.021, the mean 0.029. With 10 seeds and several trials finishing per
+    round this lie reached 0.00021. The tree models keep it too: RF, same runs,
+    this 0.47, cl_min 1.5, skopt used directly 0.12: RF stays behind its
+    reference with either lie, for a reason not found yet.
+    """
+    return [float(v) for v in model.predict(space.transform(xs))]
 
 
 def _acq_optimizer(settings, codec: SpaceCodec) -> str:
@@ -90,18 +115,34 @@ def _optimizer(plan: Plan, codec: SpaceCodec, told: Told, acq_func: str, seed: i
     else:
         model = tree_model(plan.estimator, codec.dimensions, seed)
     optimizer = Optimizer(
-        codec.dimensions, base_estimator=model, n_initial_points=0, acq_func=acq_func,
+        _unit_dimensions(codec), base_estimator=model, n_initial_points=0, acq_func=acq_func,
         acq_optimizer=plan.acq_optimizer, random_state=seed, model_queue_size=1,
         acq_optimizer_kwargs={"n_points": plan.candidates, "n_restarts_optimizer": LBFGS_RESTARTS},
     )
     if plan.estimator == "GP":
         # learn the kernel once, on at most fit_window points; every later fit reuses it
-        learn = told.training(plan.fit_window, pending=False)
+        learn = told.training(plan.fit_window)
         model.fit(optimizer.space.transform([x for x, _ in learn]), [y for _, y in learn])
         optimizer.base_estimator_ = frozen(model)
     training = told.training(plan.window)
-    optimizer.tell([x for x, _ in training], [y for _, y in training])
+    xs, ys = [x for x, _ in training], [y for _, y in training]
+    if told.pending:
+        model = clone(optimizer.base_estimator_).fit(optimizer.space.transform(xs), ys)
+        xs, ys = xs + told.pending, ys + _believed(model, optimizer.space, told.pending)
+    optimizer.tell(xs, ys)
     return optimizer
+
+
+def _unit_dimensions(codec: SpaceCodec) -> list:
+    """The dimensions with numbers mapped onto [0, 1], as skopt does for a GP only.
+
+    scikit-learn's trees read their input as float32: bounds beyond ~3.4e38
+    overflow ("value too large for dtype float32") and tiny or narrow ranges
+    collapse onto one float32 value. Trees only compare values, so the unit
+    scale changes nothing else for numbers; log scales become linear in the
+    exponent, as for the GP.
+    """
+    return normalize_dimensions(copy.deepcopy(codec.dimensions)).dimensions
 
 
 BACKEND = SkoptBackend()

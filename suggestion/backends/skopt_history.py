@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from katib_suggestion.backends.skopt_space import SpaceCodec
@@ -21,19 +22,17 @@ class Told:
 
     @property
     def worst(self) -> float:
-        """The constant lie: the worst value observed (0 before any), as skopt's cl_max."""
+        """The worst value observed (0 before any): what a failed trial is told."""
         return max((y for _, y in self.finished if y is not None), default=0.0)
 
-    def training(self, size: int, pending: bool = True) -> list[tuple[list[Value], float]]:
-        """What the model is fitted on: a window of the finished trials, then the pending ones.
+    def training(self, size: int) -> list[tuple[list[Value], float]]:
+        """What the model is fitted on: a window of the finished trials.
 
-        Failed and pending points are told as the worst value seen: the model
-        then steers away from regions that crash and spreads a batch away from
-        points still running (a pessimistic constant liar).
+        Failed points are told as the worst value seen, so the model steers
+        away from regions that crash.
         """
         worst = self.worst
-        scored = [(x, worst if y is None else y) for x, y in self.finished]
-        return window(scored, size) + [(x, worst) for x in (self.pending if pending else [])]
+        return window([(x, worst if y is None else y) for x, y in self.finished], size)
 
 
 def split(request: SuggestionRequest, codec: SpaceCodec) -> Told:
@@ -48,7 +47,28 @@ def split(request: SuggestionRequest, codec: SpaceCodec) -> Told:
             finished.append((x, sign * float(trial.value)))
         else:
             finished.append((x, None))
-    return Told(finished, pending)
+    return Told(_scaled(finished), pending)
+
+
+# Objective values whose magnitude passes this are scaled down to it.
+LARGEST_TOLD = 2.0 ** 64
+
+
+def _scaled(finished: list[tuple[list[Value], float | None]]) -> list[tuple[list[Value], float | None]]:
+    """Values a model can square and sum: finite metrics up to ~1e308 would overflow.
+
+    skopt's GP standardises the values (their squares overflow past ~1e154:
+    "Input contains NaN"), and gp_hedge sums predictions into its gains (NaN
+    odds past ~1e307, also for the tree models). Dividing by a power of two is
+    exact, keeps the order and the proportions, and a GP on standardised values
+    gives the same answer; values within 2**64 are told unchanged, because
+    gp_hedge's choice among acquisition functions depends on their scale.
+    """
+    largest = max((abs(y) for _, y in finished if y is not None), default=0.0)
+    if largest <= LARGEST_TOLD:
+        return finished
+    shift = math.frexp(largest)[1] - 64
+    return [(x, None if y is None else math.ldexp(y, -shift)) for x, y in finished]
 
 
 def window(points: list[tuple[list[Value], float]], size: int) -> list[tuple[list[Value], float]]:
