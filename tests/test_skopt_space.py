@@ -35,7 +35,8 @@ def test_every_sample_is_feasible_and_round_trips(kind, low, span, step, log, se
     parameters = [numeric(kind, float(low), float(span), step, log),
                   {"name": "d", "parameterType": "discrete", "feasibleSpace": {"list": ["0.9", "0.1", "0.5"]}},
                   {"name": "c", "parameterType": "categorical", "feasibleSpace": {"list": ["x"]}}]
-    experiment, problems = parse_experiment(experiment_doc("bayesianoptimization", parameters), "skopt")
+    doc = experiment_doc("bayesianoptimization", parameters, max_trials=1, parallel=1)
+    experiment, problems = parse_experiment(doc, "skopt")
     assert not problems, problems
     codec = SpaceCodec(experiment.space)
     for x in Space(codec.dimensions).rvs(20, random_state=seed):
