@@ -1,0 +1,1 @@
+"""Test a suggestion service against Katib's contract with generated adversarial experiments (needs hypothesis)."""
