@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,8 +54,20 @@ def test_log_only_where_asked_and_negative_doubles_work():
                   {"name": "b", "parameterType": "double",
                    "feasibleSpace": {"min": "0.001", "max": "1", "distribution": "logUniform"}}]
     experiment, _ = parse_experiment(experiment_doc("bayesianoptimization", parameters), "skopt")
-    priors = [d.prior for d in SpaceCodec(experiment.space).dimensions]
-    assert priors == ["uniform", "log-uniform"]
+    codecs = SpaceCodec(experiment.space).codecs
+    # log-uniform as skopt means it: uniform on the log axis (its own prior refuses a subnormal min)
+    assert [c.log for c in codecs] == [False, True]
+    assert codecs[1].dimension.bounds == (math.log(0.001), 0.0)
+
+
+def test_a_subnormal_log_min_is_served():
+    parameters = [{"name": "b", "parameterType": "double",
+                   "feasibleSpace": {"min": "5e-324", "max": "0.5", "distribution": "logUniform"}}]
+    experiment, problems = parse_experiment(experiment_doc("bayesianoptimization", parameters), "skopt")
+    assert not problems
+    codec = SpaceCodec(experiment.space)
+    values = [codec.from_skopt(x)["b"] for x in Space(codec.dimensions).rvs(50, random_state=1)]
+    assert all(5e-324 <= v <= 0.5 for v in values) and min(values) < 1e-100
 
 
 def problems_for(settings=None, parameters=None, algorithm="bayesianoptimization"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,10 @@ class Codec:
     sees the ordering, and every answer is exactly a grid or listed value, 64-bit
     ints included. A grid with more positions than a double counts exactly is
     modelled as u in [0, 1] (``unit``). Log scales stay continuous in skopt (so
-    log-uniform is honoured) and are snapped onto their step grid afterwards.
+    log-uniform is honoured) and are snapped onto their step grid afterwards;
+    doubles (and ints past 2**53) as their natural log on a uniform Real, which
+    is what skopt's log-uniform prior does, minus its ``low * high > 0`` check
+    that a subnormal min fails by underflow.
     """
 
     parameter: Parameter
@@ -26,6 +30,7 @@ class Codec:
     by_index: bool = False
     order: tuple[str, ...] = ()
     unit: bool = False
+    log: bool = False
 
     def to_skopt(self, value: Value) -> Value:
         p = self.parameter
@@ -35,6 +40,8 @@ class Codec:
             return p.index_of(value)
         if self.unit:
             return p.to_unit(value)
+        if self.log:
+            return min(max(math.log(value), self.dimension.low), self.dimension.high)
         if p.kind is Kind.CATEGORICAL:
             return str(value)
         return int(value) if isinstance(self.dimension, Integer) else float(value)
@@ -47,6 +54,8 @@ class Codec:
             return p.value_at(min(max(int(internal), 0), p.cardinality() - 1))
         if self.unit:
             return p.from_unit(float(internal))
+        if self.log:
+            return p.snap(math.exp(min(float(internal), self.dimension.high)))
         if p.kind is Kind.CATEGORICAL:
             return str(internal)
         return p.snap(internal)
@@ -59,11 +68,10 @@ def codec_for(p: Parameter) -> Codec:
         order = tuple(sorted(p.choices, key=float))
         return Codec(p, _positions(len(order)), order=order)
     if p.is_log:
-        prior = "log-uniform"
         # skopt rounds Integer samples through int64 doubles: exact only up to 2**53
         if p.kind is Kind.INT and p.high <= EXACT_INDEX:
-            return Codec(p, Integer(int(p.low), int(p.high), prior=prior))
-        return Codec(p, Real(float(p.low), float(p.high), prior=prior))
+            return Codec(p, Integer(int(p.low), int(p.high), prior="log-uniform"))
+        return Codec(p, Real(math.log(p.low), math.log(p.high)), log=True)
     if p.indexable:
         return Codec(p, _positions(p.cardinality()), by_index=True)
     if p.is_finite:
