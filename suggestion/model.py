@@ -1,7 +1,7 @@
 """Typed, parsed view of an experiment and its trials: the only types backends see.
 
 Instances are built by ``katib_validators`` after every check has passed, so the
-invariants (low < high, log scales positive, steps that fit, non-empty lists)
+invariants (low <= high, log scales positive, steps that fit, non-empty lists)
 are assumed here rather than checked again.
 """
 
@@ -10,12 +10,13 @@ from __future__ import annotations
 import enum
 import math
 import numbers
-import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 from typing import Any
+
+from katib_suggestion.exact import EXACT_INDEX, double_at, exact, exp_clipped, integer, ordinal
 
 Value = int | float | str
 Point = dict[str, Value]
@@ -45,30 +46,6 @@ class TrialState(enum.Enum):
     PENDING = "pending"  # created or running: its point is taken, its value unknown
     FAILED = "failed"  # failed, killed, or finished without a usable value
     PRUNED = "pruned"  # early-stopped: value is the last observation, not a final result
-
-
-# Backends model a grid position as a float; up to here every position is exact.
-EXACT_INDEX = 2**53
-_SIGN = 1 << 63
-
-
-def ordinal(x: float) -> int:
-    """Position of a double among all doubles in increasing order (0.0 and -0.0 share 0)."""
-    bits = struct.unpack("<q", struct.pack("<d", x))[0]
-    return bits if bits >= 0 else -(bits & (_SIGN - 1))
-
-
-def double_at(position: int) -> float:
-    """The inverse of ``ordinal``."""
-    bits = position if position >= 0 else -position | _SIGN
-    return struct.unpack("<d", struct.pack("<Q", bits))[0]
-
-
-def exact(number: float) -> Fraction:
-    """A number as the decimal it prints as (0.1 -> 1/10): the grid users mean when they write it."""
-    if isinstance(number, numbers.Integral):
-        return Fraction(int(number))
-    return Fraction(repr(float(number)))
 
 
 @dataclass(frozen=True)
@@ -177,7 +154,7 @@ class Parameter:
         u = min(max(float(u), 0.0), 1.0)
         if self.is_log:
             low, high = math.log(self.low), math.log(self.high)
-            return self.snap(_exp(min(low + u * (high - low), high)))
+            return self.snap(exp_clipped(min(low + u * (high - low), high)))
         if self.is_finite:
             # equal-width cells, so the end values get their fair share
             size = self._size
@@ -199,7 +176,7 @@ class Parameter:
         """Parse a trial's assignment string; ValueError when it is not a feasible value."""
         if self.choices:
             return self._parse_choice(text)
-        number = _integer(text) if self.kind is Kind.INT else float(text)
+        number = integer(text) if self.kind is Kind.INT else float(text)
         if not self.low <= number <= self.high:  # false for nan; ints compare exactly
             raise ValueError(f"{text!r} is outside [{self.format(self.low)}, {self.format(self.high)}]")
         return self.snap(number) if self.is_finite else number
@@ -224,24 +201,6 @@ class Parameter:
         if self.kind is Kind.INT:
             return str(int(value))
         return repr(float(value) + 0.0)  # -0.0 prints as 0.0: one number, one text
-
-
-def _integer(text: str) -> int:
-    """An int from its text, exactly (64-bit values do not pass through a double)."""
-    try:
-        return int(text)
-    except ValueError:
-        number = float(text)
-        if not number.is_integer():  # also nan and inf
-            raise ValueError(f"{text!r} is not an integer") from None
-        return int(number)
-
-
-def _exp(y: float) -> float:
-    try:
-        return math.exp(y)
-    except OverflowError:  # only a hair above log(max double): snap clips it back
-        return math.inf
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from katib_suggestion.model import Distribution, Kind, Parameter, exact
+from katib_suggestion.exact import exact
+from katib_suggestion.model import Distribution, Kind, Parameter
 from katib_validators.problems import Problem
 
 # Katib and every backend carry ints as 64-bit; beyond that samplers overflow.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from katib_suggestion.model import EXACT_INDEX, Kind, Parameter, Point, SearchSpace, Value
+from katib_suggestion.exact import EXACT_INDEX
+from katib_suggestion.model import Kind, Parameter, Point, SearchSpace, Value
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
 

@@ -6,7 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from katib_suggestion.model import EXACT_INDEX, Kind, Parameter, Point, SearchSpace, Value
+from katib_suggestion.exact import EXACT_INDEX
+from katib_suggestion.model import Kind, Parameter, Point, SearchSpace, Value
 from skopt.space import Categorical, Dimension, Integer, Real
 
 
