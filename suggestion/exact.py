@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import struct
+from dataclasses import dataclass
 from fractions import Fraction
 
 # Backends model a grid position as a float; up to here every position is exact.
@@ -48,3 +49,49 @@ def exp_clipped(y: float) -> float:
         return math.exp(y)
     except OverflowError:
         return math.inf
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The values (a + i * b) / d for i in 0 .. size-1: a stepped range in exact integers.
+
+    Positions come from floats first (fast) and are confirmed exactly; only a
+    value off the grid, or a guess more than one position out, takes fractions.
+    """
+
+    a: int
+    b: int
+    d: int
+    size: int
+    origin: float  # a / d and b / d, rounded: for guessing positions
+    spacing: float
+
+    @classmethod
+    def of(cls, low: Fraction, high: Fraction, step: Fraction) -> Grid:
+        d = math.lcm(low.denominator, step.denominator)
+        a, b = low.numerator * (d // low.denominator), step.numerator * (d // step.denominator)
+        return cls(a, b, d, math.floor((high - low) / step) + 1, a / d, b / d)
+
+    def integer(self, index: int) -> int:
+        return (self.a + index * self.b) // self.d
+
+    def double(self, index: int) -> float:
+        return (self.a + index * self.b) / self.d  # int / int rounds correctly, once
+
+    def nearest(self, x: int | float) -> int:
+        """The position nearest to ``x``, clamped (exact for ints, to a double's precision otherwise)."""
+        if isinstance(x, int) and self.d == 1:
+            quotient, remainder = divmod(x - self.a, self.b)
+            index = quotient + (2 * remainder >= self.b)
+        else:
+            index = round((x - self.origin) / self.spacing)
+        return min(max(index, 0), self.size - 1)
+
+    def position(self, value: float) -> int | None:
+        """The position whose double is ``value``, or None when it is not a grid value."""
+        guess = self.nearest(value)
+        for index in (guess, guess - 1, guess + 1):
+            if 0 <= index < self.size and self.double(index) == value:
+                return index
+        index = min(max(round((Fraction(value) * self.d - self.a) / self.b), 0), self.size - 1)
+        return index if self.double(index) == value else None

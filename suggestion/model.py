@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from katib_suggestion.exact import EXACT_INDEX, double_at, exact, exp_clipped, integer, ordinal
+from katib_suggestion.exact import EXACT_INDEX, Grid, double_at, exact, exp_clipped, integer, ordinal
 
 Value = int | float | str
 Point = dict[str, Value]
@@ -96,11 +96,11 @@ class Parameter:
         return self.is_finite and self.cardinality() - 1 <= EXACT_INDEX
 
     @cached_property
-    def _grid(self) -> tuple[Fraction, Fraction, Fraction]:
-        """(origin, end, spacing) of the value grid, exactly."""
+    def _grid(self) -> Grid:
+        """The value grid (ints, and doubles with a step), exactly."""
         if self.written is not None:
-            return self.written
-        return exact(self.low), exact(self.high), exact(self.step if self.step is not None else 1)
+            return Grid.of(*self.written)
+        return Grid.of(exact(self.low), exact(self.high), exact(self.step if self.step is not None else 1))
 
     @cached_property
     def _size(self) -> int:
@@ -108,8 +108,7 @@ class Parameter:
             return len(self.choices)
         if not self.is_finite:
             return ordinal(float(self.high)) - ordinal(float(self.low)) + 1
-        origin, end, spacing = self._grid
-        return math.floor((end - origin) / spacing) + 1
+        return self._grid.size
 
     def cardinality(self) -> int:
         """Number of distinct values (for a continuous double: the doubles in [low, high])."""
@@ -121,9 +120,7 @@ class Parameter:
             return self.choices[index]
         if not self.is_finite:
             return double_at(ordinal(float(self.low)) + index)
-        origin, _, spacing = self._grid
-        value = origin + index * spacing
-        return int(value) if self.kind is Kind.INT else float(value)
+        return self._grid.integer(index) if self.kind is Kind.INT else self._grid.double(index)
 
     def index_of(self, value: Value) -> int:
         """Position of a feasible value (the nearest grid position for a numeric one)."""
@@ -131,13 +128,10 @@ class Parameter:
             return self.choices.index(str(value))
         if not self.is_finite:
             return ordinal(float(value)) - ordinal(float(self.low))
-        origin, _, spacing = self._grid
-        nearest = min(max(round((exact(value) - origin) / spacing), 0), self._size - 1)
-        # a grid value and its printed form may differ by an ulp: check the neighbours
-        for index in (nearest, nearest - 1, nearest + 1):
-            if 0 <= index < self._size and self.value_at(index) == value:
-                return index
-        return nearest
+        if self.kind is Kind.INT:
+            return self._grid.nearest(int(value))
+        position = self._grid.position(float(value))
+        return self._grid.nearest(float(value)) if position is None else position
 
     def snap(self, x: float) -> Value:
         """Nearest feasible value to a raw numeric sample (clipped, on the step grid)."""
@@ -146,7 +140,7 @@ class Parameter:
             raise ValueError(f"{self.name}: the backend proposed NaN")
         x = min(max(x, self.low), self.high)  # Python compares ints and floats exactly
         if self.is_finite:
-            return self.value_at(self.index_of(x))
+            return self.value_at(self._grid.nearest(x))
         return float(x)
 
     def from_unit(self, u: float) -> Value:
@@ -179,7 +173,7 @@ class Parameter:
         number = integer(text) if self.kind is Kind.INT else float(text)
         if not self.low <= number <= self.high:  # false for nan; ints compare exactly
             raise ValueError(f"{text!r} is outside [{self.format(self.low)}, {self.format(self.high)}]")
-        return self.snap(number) if self.is_finite else number
+        return self.value_at(self.index_of(number)) if self.is_finite else number
 
     def _parse_choice(self, text: str) -> str:
         if text in self.choices:
