@@ -68,8 +68,9 @@ class Stats:
         self.accepted[name] += report.accepted
         self.calls += len(report.suggest_seconds)
         self.slowest_validate = max(self.slowest_validate, (report.validate_seconds, name))
-        for seconds in report.suggest_seconds:
-            self.slowest_suggest = max(self.slowest_suggest, (seconds, name))
+        for call, seconds in enumerate(report.suggest_seconds):
+            where = f"{name}, call {call + 1} for {scenario.counts[call]} points"
+            self.slowest_suggest = max(self.slowest_suggest, (seconds, where))
             self.slowest[name] = max(self.slowest[name], seconds)
         self.seconds[name] += report.validate_seconds + sum(report.suggest_seconds)
         key = signature(report)
