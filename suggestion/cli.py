@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from katib_suggestion import __version__
@@ -17,8 +18,16 @@ LOG_FORMATS = ("text", "json")
 INTERRUPTED = 130  # the shell's status for Ctrl-C
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, without breaking words such as katib-config at their hyphen."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="katib-suggest", description="Hyperparameter suggestions for Katib.")
+    parser = argparse.ArgumentParser(prog="katib-suggest", description="Hyperparameter suggestions for Katib.",
+                                     formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"katib-suggest {__version__}")
     # None when neither the flag nor KATIB_SUGGEST_LOG_LEVEL is given: a command may pick a quieter default
     parser.add_argument("--log-level", default=env("LOG_LEVEL"), choices=LOG_LEVELS,
@@ -35,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
+    try:  # building the parser reads the backend catalog: a broken plugin stops here, named
         args = build_parser().parse_args(argv)
         configure_logging(args.log_level or "INFO", args.log_format)
         return load_all()[args.command].run(args)

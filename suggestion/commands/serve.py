@@ -16,7 +16,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                           "on the command line wins.")
     parser.add_argument("--backend", choices=BACKENDS, default=env("BACKEND") or None, required=not env("BACKEND"),
                         type=checked(one_of(BACKENDS, str.lower), f"a backend ({', '.join(BACKENDS)})"),
-                        help="optimisation library to serve")
+                        help="backend to serve: one of ours or an installed plugin")
     parser.add_argument("--host", default=env("HOST", "0.0.0.0"), help="address to listen on (default 0.0.0.0)")
     parser.add_argument("--port", type=checked(port, "a port number (0-65535)"), default=env("PORT", "6789"),
                         help="port (default 6789)")
