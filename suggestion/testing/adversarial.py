@@ -158,8 +158,8 @@ def parameter(draw, algorithm: Algorithm, limit: float, numeric: bool = False) -
 # Settings whose far values belong to a foreign class: name -> (flag, values used without it).
 TAME = {
     "time_budget_seconds": ("clock_budget", ["20", "50"]),
-    "sigma": ("budget_settings", ["0.05", "0.3", "1.0", "1e-3"]),
-    "popsize": ("budget_settings", ["2", "3", "40"]),
+    "sigma": ("budget_settings", ["0"]),  # a non-zero one is drawn from the space: see _sigma
+    "popsize": ("budget_settings", ["4", "5", "40"]),
     "n_ei_candidates": ("budget_settings", ["1", "2", "24", "200"]),
     "n_EI_candidates": ("budget_settings", ["1", "2", "24", "200"]),
 }
@@ -225,6 +225,9 @@ def scenarios(draw, algorithm: Algorithm, foreign: frozenset[str] = frozenset(),
     names = draw(st.lists(st.sampled_from(NAMES), min_size=max(numeric, 1), max_size=4, unique=True))
     parameters = [{"name": name, **draw(parameter(algorithm, limit, index < numeric))}
                   for index, name in enumerate(names)]
+    if "budget_settings" not in foreign:
+        chosen = [{**s, "value": draw(_sigma(parameters))} if s["name"] in ("sigma", "sigma0") else s
+                  for s in chosen]
     max_trials = draw(_max_trials(parameters))
     parallel = draw(st.one_of(st.none(), st.integers(1, min(max_trials or 20, 20))))
     spec = {
@@ -261,6 +264,19 @@ def _counts(draw, algorithm: Algorithm, max_trials: int | None, parallel: int, f
         counts.append(min(count, left))
         left -= counts[-1]
     return tuple(counts)
+
+
+def _sigma(parameters: list[dict]) -> st.SearchStrategy[str]:
+    """cmaes' absolute sigma: unset (0), or the edges and the middle of what these parameters allow."""
+    from katib_validators.cmaes_rules import MAX_UNIT_STEP, MIN_UNIT_STEP, width
+    from katib_validators.search_space import parse_search_space
+
+    space, _ = parse_search_space(parameters)
+    widths = [w for p in (space or ()) if p.is_numeric and not p.is_fixed for w in [width(p)] if w > 0]
+    low, high = (MIN_UNIT_STEP * max(widths), MAX_UNIT_STEP * min(widths)) if widths else (1.0, 0.0)
+    if not low <= high or not math.isfinite(high):
+        return st.just("0")
+    return st.sampled_from(["0", repr(low), repr(high), repr(math.sqrt(low) * math.sqrt(high))])
 
 
 def _rule(algorithm: Algorithm, name: str) -> bool:
