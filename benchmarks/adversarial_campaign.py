@@ -56,6 +56,8 @@ class Stats:
         self.calls = 0
         self.slowest_validate = (0.0, "")
         self.slowest_suggest = (0.0, "")
+        self.cpu_validate = (0.0, "")  # process CPU seconds: the load of a shared machine left out
+        self.cpu_suggest = (0.0, "")
         self.findings: dict[str, tuple[str, Scenario]] = {}
         self.finding_counts: Counter = Counter()
         self.fresh_samples: dict[str, list] = defaultdict(list)
@@ -68,9 +70,11 @@ class Stats:
         self.accepted[name] += report.accepted
         self.calls += len(report.suggest_seconds)
         self.slowest_validate = max(self.slowest_validate, (report.validate_seconds, name))
-        for call, seconds in enumerate(report.suggest_seconds):
+        self.cpu_validate = max(self.cpu_validate, (report.validate_cpu, name))
+        for call, (seconds, cpu) in enumerate(zip(report.suggest_seconds, report.suggest_cpu, strict=True)):
             where = f"{name}, call {call + 1} for {scenario.counts[call]} points"
             self.slowest_suggest = max(self.slowest_suggest, (seconds, where))
+            self.cpu_suggest = max(self.cpu_suggest, (cpu, where))
             self.slowest[name] = max(self.slowest[name], seconds)
         self.seconds[name] += report.validate_seconds + sum(report.suggest_seconds)
         key = signature(report)
@@ -156,6 +160,8 @@ def _print(stats: Stats, suggesters, fresh: list[str], seconds: float, path: str
               f"{stats.seconds[name]:7.1f} s in calls, slowest GetSuggestions {stats.slowest[name]:6.2f} s")
     print(f"slowest ValidateAlgorithmSettings: {stats.slowest_validate[0]:.2f} s ({stats.slowest_validate[1]})")
     print(f"slowest GetSuggestions: {stats.slowest_suggest[0]:.2f} s ({stats.slowest_suggest[1]})")
+    print(f"most CPU in one ValidateAlgorithmSettings: {stats.cpu_validate[0]:.2f} s ({stats.cpu_validate[1]})")
+    print(f"most CPU in one GetSuggestions: {stats.cpu_suggest[0]:.2f} s ({stats.cpu_suggest[1]})")
     print(f"fresh-process replays: {sum(len(s) for s in stats.fresh_samples.values())}, differing: {len(fresh)}")
     reproducers = {}
     for key, (name, scenario) in sorted(stats.findings.items()):
@@ -171,6 +177,7 @@ def _print(stats: Stats, suggesters, fresh: list[str], seconds: float, path: str
         with open(path, "w") as handle:
             json.dump({"experiments": dict(stats.experiments), "accepted": dict(stats.accepted),
                        "slowest_validate": stats.slowest_validate, "slowest_suggest": stats.slowest_suggest,
+                       "cpu_validate": stats.cpu_validate, "cpu_suggest": stats.cpu_suggest,
                        "findings": reproducers, "fresh": fresh}, handle, indent=1)
     return 1 if reproducers or fresh else 0
 

@@ -47,6 +47,9 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     validate_seconds: float = 0.0
     suggest_seconds: list[float] = field(default_factory=list)
+    # process CPU seconds of the same calls: what an idle core would take, whatever the machine's load
+    validate_cpu: float = 0.0
+    suggest_cpu: list[float] = field(default_factory=list)
     last_request: api_pb2.GetSuggestionsRequest | None = None
     last_reply: api_pb2.GetSuggestionsReply | None = None
 
@@ -55,14 +58,14 @@ def run_scenario(scenario: Scenario, suggester: Suggester, fresh: Suggester | No
     """Validate, then every call of the scenario; ``fresh`` (another Suggester) answers the last again."""
     report = Report()
     experiment = wire.experiment_message(scenario.document)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         suggester.validate(experiment)
     except Exception as error:  # noqa: BLE001 - every rejection is inspected
-        report.validate_seconds = time.perf_counter() - start
+        report.validate_seconds, report.validate_cpu = time.perf_counter() - start, time.process_time() - cpu
         report.findings += _rejection_findings(error)
         return report
-    report.validate_seconds = time.perf_counter() - start
+    report.validate_seconds, report.validate_cpu = time.perf_counter() - start, time.process_time() - cpu
     report.accepted = True
     _play(scenario, suggester, experiment, report)
     if fresh is not None and report.last_reply is not None and not report.findings:
@@ -81,14 +84,14 @@ def _play(scenario: Scenario, suggester: Suggester, experiment: api_pb2.Experime
         request = api_pb2.GetSuggestionsRequest(experiment=experiment, current_request_number=count,
                                                 total_request_number=total)
         request.trials.extend(t for t in (_as_seen(*entry, call) for entry in trials) if t is not None)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             reply = suggester.suggest(request, {})
         except Exception as error:  # noqa: BLE001 - any error here is a finding
-            report.suggest_seconds.append(time.perf_counter() - start)
+            _timed(report, start, cpu)
             report.findings.append(Finding("suggest-error", f"{type(error).__name__}: {error}", call))
             return
-        report.suggest_seconds.append(time.perf_counter() - start)
+        _timed(report, start, cpu)
         report.last_request, report.last_reply = request, reply
         report.findings += [Finding(kind, detail, call) for kind, detail in check_reply(request, reply)]
         if report.findings:
@@ -98,6 +101,11 @@ def _play(scenario: Scenario, suggester: Suggester, experiment: api_pb2.Experime
             trial = api_pb2.Trial(name=f"{experiment.name}-{len(trials)}")
             trial.spec.parameter_assignments.assignments.extend(assignment.assignments)
             trials.append((trial, call, scenario.outcomes[len(trials) % len(scenario.outcomes)]))
+
+
+def _timed(report: Report, start: float, cpu: float) -> None:
+    report.suggest_seconds.append(time.perf_counter() - start)
+    report.suggest_cpu.append(time.process_time() - cpu)
 
 
 def _as_seen(trial: api_pb2.Trial, created: int, outcome: Outcome, call: int) -> api_pb2.Trial | None:
