@@ -17,6 +17,7 @@ Targets (issue 13): under 2 s and under 50 MiB for any request.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 import tracemalloc
@@ -70,7 +71,7 @@ def _value(setting, end: str, numbers_only: bool = False) -> str | None:
                    - (1 if end == "high" and setting.high_open else 0))
     bound = float(bound)
     if (end == "low" and setting.low_open) or (end == "high" and setting.high_open):
-        bound = bound + (5e-324 if end == "low" else -5e-324) if abs(bound) < 1 else bound * (1 + 2**-52)
+        bound = math.nextafter(bound, math.inf if end == "low" else -math.inf)  # the nearest legal double
     return repr(bound)
 
 
