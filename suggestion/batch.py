@@ -30,7 +30,7 @@ def suggest_unique(backend: Backend, request: SuggestionRequest) -> Batch:
     space = request.experiment.space
     seen = {space.key(t.params) for t in request.history}
     size = space.cardinality()
-    if size is not None and size - len(seen) < request.count:
+    if size - len(seen) < request.count:
         raise SearchSpaceExhausted(size, len(seen), request.count)
     chosen: list[Point] = []
     labels: dict[str, str] = {}
@@ -52,14 +52,18 @@ def suggest_unique(backend: Backend, request: SuggestionRequest) -> Batch:
     missing = request.count - len(chosen)
     if missing:
         rng = random.Random(derive_seed(request.seed, "fallback"))
-        chosen += _unseen_points(space, seen, missing, rng)
+        taken = [t.params for t in history]
+        chosen += _unseen_points(space, seen, taken, missing, rng)
     return Batch(chosen, missing, labels)
 
 
-def _unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], count: int, rng: random.Random) -> list[Point]:
+def _unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], taken: list[Point], count: int,
+                   rng: random.Random) -> list[Point]:
     size = space.cardinality()
-    if size is not None and size <= ENUMERATE_LIMIT:
-        free = [i for i in range(size) if space.key(space.point_at(i)) not in seen]
+    if size <= ENUMERATE_LIMIT:
+        # every dimension is enumerable (continuous doubles by their doubles): pick unseen positions
+        used = {space.index_of(point) for point in taken}
+        free = [i for i in range(size) if i not in used]
         return [space.point_at(i) for i in rng.sample(free, count)]
     points: list[Point] = []
     for _ in range(RANDOM_DRAWS):
@@ -70,5 +74,5 @@ def _unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], count: int, r
             points.append(point)
             if len(points) == count:
                 return points
-    # A huge finite space this crowded is not reachable by a real experiment.
-    raise SearchSpaceExhausted(size or 0, len(seen), count - len(points))
+    # A space of more than ENUMERATE_LIMIT points this crowded is not reachable by a real experiment.
+    raise SearchSpaceExhausted(size, len(seen), count - len(points))

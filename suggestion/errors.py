@@ -28,7 +28,8 @@ class SearchSpaceExhausted(SuggestionError):
         self.size, self.seen, self.wanted = size, seen, wanted
         super().__init__(
             f"the search space has {size} distinct points and {seen} are already taken by trials, "
-            f"so {wanted} new ones cannot be suggested without repeating a trial; "
+            f"so {wanted} new ones cannot be suggested without repeating a trial (a continuous double "
+            f"counts as the doubles between its min and max); "
             f"lower maxTrialCount to at most {size} or widen the search space"
         )
 

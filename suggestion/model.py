@@ -1,7 +1,7 @@
 """Typed, parsed view of an experiment and its trials: the only types backends see.
 
 Instances are built by ``katib_validators`` after every check has passed, so the
-invariants (low < high, log scales positive, steps that fit, non-empty lists)
+invariants (low <= high, log scales positive, steps that fit, non-empty lists)
 are assumed here rather than checked again.
 """
 
@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import enum
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
 from typing import Any
+
+from katib_suggestion.exact import EXACT_INDEX, Grid, double_at, exact, exp_clipped, integer, ordinal
 
 Value = int | float | str
 Point = dict[str, Value]
@@ -45,7 +50,14 @@ class TrialState(enum.Enum):
 
 @dataclass(frozen=True)
 class Parameter:
-    """One search dimension. Numeric kinds use low/high/step; list kinds use choices."""
+    """One search dimension. Numeric kinds use low/high/step; list kinds use choices.
+
+    Every dimension has a finite, exactly counted set of values Katib can be sent
+    (``cardinality``), numbered in increasing order (``value_at``/``index_of``):
+    list entries, the grid low + i * step (ints exactly, stepped doubles in the
+    decimal arithmetic of their printed bounds, so no grid value passes max), or,
+    for a continuous double, every double between low and high.
+    """
 
     name: str
     kind: Kind
@@ -54,96 +66,114 @@ class Parameter:
     step: float | None = None
     distribution: Distribution = Distribution.UNIFORM
     choices: tuple[str, ...] = ()
-    decimals: int = 0  # digits after the point that stepped doubles are rounded to
+    # (min, max, step) exactly as written, for a stepped double: its grid is min + i * step in
+    # decimal arithmetic. Without it the shortest decimals of the doubles stand in.
+    written: tuple[Fraction, Fraction, Fraction] | None = None
 
     @property
     def is_numeric(self) -> bool:
         return self.kind in (Kind.INT, Kind.DOUBLE)
 
-    @property
+    @cached_property
     def is_log(self) -> bool:
-        return self.distribution in (Distribution.LOG_UNIFORM, Distribution.LOG_NORMAL)
+        """A log scale; one too narrow for doubles to tell the logs of its ends apart is linear."""
+        return self.distribution in (Distribution.LOG_UNIFORM, Distribution.LOG_NORMAL) and \
+            math.log(self.high) > math.log(self.low)
 
     @property
     def is_finite(self) -> bool:
+        """Whether the values form a grid or a list (a continuous double does not)."""
         return self.kind is not Kind.DOUBLE or self.step is not None
 
     @property
-    def grid_step(self) -> float:
-        """Spacing of the value grid (ints step 1 unless told otherwise)."""
-        if self.step is not None:
-            return self.step
-        return 1 if self.kind is Kind.INT else 0.0
+    def is_fixed(self) -> bool:
+        """A single value (min == max, or a one-entry list): nothing to tune."""
+        return self.cardinality() == 1
 
-    def cardinality(self) -> int | None:
-        """Number of distinct values, or None for a continuous double."""
+    @property
+    def indexable(self) -> bool:
+        """A grid whose positions a backend can model as numbers without rounding them."""
+        return self.is_finite and self.cardinality() - 1 <= EXACT_INDEX
+
+    @cached_property
+    def _grid(self) -> Grid:
+        """The value grid (ints, and doubles with a step), exactly."""
+        if self.written is not None:
+            return Grid.of(*self.written)
+        return Grid.of(exact(self.low), exact(self.high), exact(self.step if self.step is not None else 1))
+
+    @cached_property
+    def _size(self) -> int:
         if self.choices:
             return len(self.choices)
         if not self.is_finite:
-            return None
-        # the epsilon keeps 0.3/0.1 from flooring to 2
-        return int(math.floor((self.high - self.low) / self.grid_step + 1e-9)) + 1
+            return ordinal(float(self.high)) - ordinal(float(self.low)) + 1
+        return self._grid.size
+
+    def cardinality(self) -> int:
+        """Number of distinct values (for a continuous double: the doubles in [low, high])."""
+        return self._size
 
     def value_at(self, index: int) -> Value:
-        """The index-th value of a finite dimension, in increasing order."""
+        """The index-th value, in increasing order (list kinds: as listed)."""
         if self.choices:
             return self.choices[index]
-        return self._grid_value(index)
+        if not self.is_finite:
+            return double_at(ordinal(float(self.low)) + index)
+        return self._grid.integer(index) if self.kind is Kind.INT else self._grid.double(index)
 
     def index_of(self, value: Value) -> int:
+        """Position of a feasible value (the nearest grid position for a numeric one)."""
         if self.choices:
             return self.choices.index(str(value))
-        return int(round((float(value) - self.low) / self.grid_step))
-
-    def _grid_value(self, index: int) -> Value:
-        raw = self.low + index * self.grid_step
+        if not self.is_finite:
+            return ordinal(float(value)) - ordinal(float(self.low))
         if self.kind is Kind.INT:
-            return int(round(raw))
-        return round(raw, self.decimals)
+            return self._grid.nearest(int(value))
+        position = self._grid.position(float(value))
+        return self._grid.nearest(float(value)) if position is None else position
 
     def snap(self, x: float) -> Value:
         """Nearest feasible value to a raw numeric sample (clipped, on the step grid)."""
-        x = min(max(float(x), self.low), self.high)
+        x = int(x) if isinstance(x, numbers.Integral) else float(x)  # numpy scalars included
+        if x != x:
+            raise ValueError(f"{self.name}: the backend proposed NaN")
+        x = min(max(x, self.low), self.high)  # Python compares ints and floats exactly
         if self.is_finite:
-            last = self.cardinality() - 1
-            return self._grid_value(min(max(int(round((x - self.low) / self.grid_step)), 0), last))
-        return x
+            return self.value_at(self._grid.nearest(x))
+        return float(x)
 
     def from_unit(self, u: float) -> Value:
         """Map u in [0, 1] onto the dimension (log-scaled where the scale is log)."""
         u = min(max(float(u), 0.0), 1.0)
         if self.is_log:
-            span = math.log(self.high) - math.log(self.low)
-            return self.snap(math.exp(math.log(self.low) + u * span))
+            low, high = math.log(self.low), math.log(self.high)
+            return self.snap(exp_clipped(min(low + u * (high - low), high)))
         if self.is_finite:
             # equal-width cells, so the end values get their fair share
-            size = self.cardinality()
+            size = self._size
             return self.value_at(min(int(u * size), size - 1))
-        return self.low + u * (self.high - self.low)
+        return self.snap(self.low + u * (self.high - self.low))
 
     def to_unit(self, value: Value) -> float:
         """Inverse of ``from_unit`` (centre of the value's cell for list kinds)."""
-        if self.high == self.low and not self.choices:
+        if self._size == 1:
             return 0.5
         if self.is_finite and not self.is_log:
-            return (self.index_of(value) + 0.5) / self.cardinality()
+            return (self.index_of(value) + 0.5) / self._size
         if self.is_log:
             span = math.log(self.high) - math.log(self.low)
-            return (math.log(float(value)) - math.log(self.low)) / span
+            return (math.log(value) - math.log(self.low)) / span
         return (float(value) - self.low) / (self.high - self.low)
 
     def parse(self, text: str) -> Value:
         """Parse a trial's assignment string; ValueError when it is not a feasible value."""
         if self.choices:
             return self._parse_choice(text)
-        number = float(text)
-        if not math.isfinite(number) or not self.low - 1e-9 <= number <= self.high + 1e-9:
+        number = integer(text) if self.kind is Kind.INT else float(text)
+        if not self.low <= number <= self.high:  # false for nan; ints compare exactly
             raise ValueError(f"{text!r} is outside [{self.format(self.low)}, {self.format(self.high)}]")
-        if self.kind is Kind.INT:
-            if number != int(number):
-                raise ValueError(f"{text!r} is not an integer")
-            return int(number)
-        return self.snap(number) if self.step is not None else number
+        return self.value_at(self.index_of(number)) if self.is_finite else number
 
     def _parse_choice(self, text: str) -> str:
         if text in self.choices:
@@ -164,7 +194,7 @@ class Parameter:
             return str(value)
         if self.kind is Kind.INT:
             return str(int(value))
-        return repr(float(value))
+        return repr(float(value) + 0.0)  # -0.0 prints as 0.0: one number, one text
 
 
 @dataclass(frozen=True)
@@ -181,15 +211,14 @@ class SearchSpace:
     def names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters)
 
-    def cardinality(self) -> int | None:
-        """Number of distinct points, or None when a dimension is continuous."""
-        total = 1
-        for parameter in self.parameters:
-            size = parameter.cardinality()
-            if size is None:
-                return None
-            total *= size
-        return total
+    def cardinality(self) -> int:
+        """Number of distinct points (continuous doubles counted by the doubles they hold)."""
+        return math.prod(parameter.cardinality() for parameter in self.parameters)
+
+    @property
+    def is_finite(self) -> bool:
+        """Whether every dimension is a grid or a list."""
+        return all(parameter.is_finite for parameter in self.parameters)
 
     def point_at(self, index: int) -> Point:
         """The index-th point of a finite space (mixed radix, first parameter slowest)."""

@@ -10,6 +10,7 @@ from katib_suggestion import wire
 from katib_suggestion.backend import Backend
 from katib_suggestion.batch import Batch, suggest_unique
 from katib_suggestion.errors import InvalidExperiment, InvalidRequest
+from katib_suggestion.fixed import WithoutFixed
 from katib_suggestion.model import Experiment, SuggestionRequest
 from katib_suggestion.seeding import derive_seed
 from katib_validators.experiment import parse_experiment
@@ -35,7 +36,7 @@ class Suggester:
 
     def __init__(self, backend_name: str, backend: Backend):
         self.backend_name = backend_name
-        self.backend = backend
+        self.backend = WithoutFixed(backend)
 
     def experiment(self, message: api_pb2.Experiment) -> Experiment:
         """The typed experiment with its seed resolved; InvalidExperiment lists every problem."""

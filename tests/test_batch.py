@@ -19,7 +19,7 @@ class Stubborn:
 
 
 def _request(count, history=()):
-    experiment = make_experiment("optuna", "random", FINITE_PARAMETERS)  # 3 * 4 * 2 = 24 points
+    experiment = make_experiment("optuna", "random", FINITE_PARAMETERS, max_trials=24)  # 3 * 4 * 2 = 24 points
     return SuggestionRequest(experiment, tuple(history), count, seed=1)
 
 
@@ -42,7 +42,7 @@ def test_points_of_pending_and_finished_trials_are_never_repeated():
 
 
 def test_exhausted_space_names_its_size():
-    experiment = make_experiment("optuna", "random", FINITE_PARAMETERS)
+    experiment = make_experiment("optuna", "random", FINITE_PARAMETERS, max_trials=24)
     history = [Trial(f"t{i}", experiment.space.point_at(i), TrialState.COMPLETED, 0.0) for i in range(22)]
     with pytest.raises(SearchSpaceExhausted, match="24 distinct points and 22 are already taken"):
         suggest_unique(Stubborn(POINT), _request(3, history))

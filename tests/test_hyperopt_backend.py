@@ -62,7 +62,7 @@ def test_a_batch_never_repeats_itself_or_a_trial_once_tpe_models(algorithm, comp
 def test_failed_and_pending_points_are_never_suggested_again(algorithm):
     doc = [{"name": "c", "parameterType": "categorical", "feasibleSpace": {"list": ["a", "b", "c"]}}]
     settings_ = {"n_startup_jobs": 0} if algorithm == "tpe" else {}
-    experiment = make_experiment("hyperopt", algorithm, doc, settings_)
+    experiment = make_experiment("hyperopt", algorithm, doc, settings_, max_trials=3, parallel=1)
     history = (Trial("t0", {"c": "a"}, TrialState.FAILED), Trial("t1", {"c": "b"}, TrialState.PENDING))
     for seed in range(5):
         assert BACKEND.suggest(SuggestionRequest(experiment, history, 1, seed)).points == [{"c": "c"}]

@@ -94,8 +94,8 @@ def test_feasible_values_survive_the_round_trip(doc, u):
 def test_backend_suggestions_stay_feasible_after_modelling(docs, algorithm):
     docs = [{**doc, "name": f"p{i}"} for i, doc in enumerate(docs)]
     settings_ = {"n_startup_jobs": 0} if algorithm == "tpe" else {}
-    experiment = make_experiment("hyperopt", algorithm, docs, settings_, max_trials=100)
-    random_start = make_experiment("hyperopt", "random", docs, max_trials=100)
+    experiment = make_experiment("hyperopt", algorithm, docs, settings_, max_trials=1, parallel=1)
+    random_start = make_experiment("hyperopt", "random", docs, max_trials=1, parallel=1)
     prior = BACKEND.suggest(SuggestionRequest(random_start, (), 6, seed=1)).points
     history = tuple(Trial(f"t{i}", point, TrialState.COMPLETED, float(i % 4)) for i, point in enumerate(prior))
     for point in BACKEND.suggest(SuggestionRequest(experiment, history, 3, seed=2)).points:
@@ -107,7 +107,7 @@ def test_backend_suggestions_stay_feasible_after_modelling(docs, algorithm):
 def test_normal_priors_are_bell_shaped_and_never_pile_up_on_the_bounds(distribution):
     doc = {"name": "x", "parameterType": "double",
            "feasibleSpace": {"min": "1", "max": "1000", "distribution": distribution}}
-    experiment = make_experiment("hyperopt", "random", [doc], max_trials=1000)
+    experiment = make_experiment("hyperopt", "random", [doc], max_trials=1, parallel=1)
     values = [p["x"] for p in BACKEND.suggest(SuggestionRequest(experiment, (), 600, seed=3)).points]
     axis = [math.log(v) for v in values] if distribution == "logNormal" else values
     low, high = (0.0, math.log(1000)) if distribution == "logNormal" else (1.0, 1000.0)
@@ -121,7 +121,7 @@ def test_normal_priors_are_bell_shaped_and_never_pile_up_on_the_bounds(distribut
 
 def test_uniform_grid_gives_both_ends_a_full_cell():
     doc = {"name": "n", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "4"}}
-    experiment = make_experiment("hyperopt", "random", [doc], max_trials=1000)
+    experiment = make_experiment("hyperopt", "random", [doc], max_trials=1, parallel=1)
     codec = SpaceCodec(experiment.space)
     assert codec.codecs[0].shape == "grid"
     counts = {v: 0 for v in range(1, 5)}

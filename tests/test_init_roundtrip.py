@@ -66,7 +66,7 @@ def test_generated_experiment_is_valid_everywhere_and_renders(capsys, algorithm,
     ("Job", None), ("PyTorchJob", {"Master": 1}), ("TFJob", {"Worker": 1}),
 ])
 def test_replica_structure_without_workers(capsys, kind, replicas):
-    _, doc = generate(capsys, "--name", "r", "--image", "i:1", "--command", "train", "--param", "x=int:1:3",
+    _, doc = generate(capsys, "--name", "r", "--image", "i:1", "--command", "train", "--param", "x=int:1:30",
                       "--maximize", "m", "--kind", kind)
     trial_spec = doc["spec"]["trialTemplate"]["trialSpec"]
     if replicas is None:
@@ -94,7 +94,7 @@ def test_placeholders_stay_where_written_and_the_rest_are_appended(capsys):
     ("TensorFlowEvent", {"fileSystemPath": {"path": "/var/log/katib/tfevent/", "kind": "Directory"}}),
 ])
 def test_metrics_collectors(capsys, collector, source):
-    text, doc = generate(capsys, "--name", "c", "--image", "i:1", "--command", "train", "--param", "x=int:1:3",
+    text, doc = generate(capsys, "--name", "c", "--image", "i:1", "--command", "train", "--param", "x=int:1:30",
                          "--maximize", "m", "--collector", collector)
     assert doc["spec"]["metricsCollectorSpec"] == {"collector": {"kind": collector},
                                                    **({"source": source} if source else {})}
@@ -106,7 +106,8 @@ def test_metrics_collectors(capsys, collector, source):
 def test_values_yaml_readers_would_misread_are_quoted(capsys, value):
     other = "plain-value"
     _, doc = generate(capsys, "--name", "q", "--image", "i:1", "--command", "train", "--maximize", "m",
-                      "--param", f"choice=categorical:{value},{other}", "--setting", f"random_state={7}")
+                      "--param", f"choice=categorical:{value},{other}", "--setting", f"random_state={7}",
+                      "--max-trials", "2")  # the space holds 2 points
     assert doc["spec"]["parameters"][0]["feasibleSpace"]["list"] == [value.strip(), other]
     assert doc["spec"]["algorithm"]["algorithmSettings"] == [{"name": "random_state", "value": "7"}]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,7 +37,8 @@ def test_every_sample_is_feasible_and_round_trips(kind, low, span, step, log, se
     parameters = [numeric(kind, float(low), float(span), step, log),
                   {"name": "d", "parameterType": "discrete", "feasibleSpace": {"list": ["0.9", "0.1", "0.5"]}},
                   {"name": "c", "parameterType": "categorical", "feasibleSpace": {"list": ["x"]}}]
-    experiment, problems = parse_experiment(experiment_doc("bayesianoptimization", parameters), "skopt")
+    doc = experiment_doc("bayesianoptimization", parameters, max_trials=1, parallel=1)
+    experiment, problems = parse_experiment(doc, "skopt")
     assert not problems, problems
     codec = SpaceCodec(experiment.space)
     for x in Space(codec.dimensions).rvs(20, random_state=seed):
@@ -51,8 +54,20 @@ def test_log_only_where_asked_and_negative_doubles_work():
                   {"name": "b", "parameterType": "double",
                    "feasibleSpace": {"min": "0.001", "max": "1", "distribution": "logUniform"}}]
     experiment, _ = parse_experiment(experiment_doc("bayesianoptimization", parameters), "skopt")
-    priors = [d.prior for d in SpaceCodec(experiment.space).dimensions]
-    assert priors == ["uniform", "log-uniform"]
+    codecs = SpaceCodec(experiment.space).codecs
+    # log-uniform as skopt means it: uniform on the log axis (its own prior refuses a subnormal min)
+    assert [c.log for c in codecs] == [False, True]
+    assert codecs[1].dimension.bounds == (math.log(0.001), 0.0)
+
+
+def test_a_subnormal_log_min_is_served():
+    parameters = [{"name": "b", "parameterType": "double",
+                   "feasibleSpace": {"min": "5e-324", "max": "0.5", "distribution": "logUniform"}}]
+    experiment, problems = parse_experiment(experiment_doc("bayesianoptimization", parameters), "skopt")
+    assert not problems
+    codec = SpaceCodec(experiment.space)
+    values = [codec.from_skopt(x)["b"] for x in Space(codec.dimensions).rvs(50, random_state=1)]
+    assert all(5e-324 <= v <= 0.5 for v in values) and min(values) < 1e-100
 
 
 def problems_for(settings=None, parameters=None, algorithm="bayesianoptimization"):

@@ -103,19 +103,19 @@ def test_any_katib_config_validates_or_has_problems(config):
 def test_accepted_spaces_keep_the_model_invariants(parameters):
     experiment, problems = parse_experiment({"metadata": {"name": "p"}, "spec": {
         "parameters": parameters, "objective": {"type": "minimize", "objectiveMetricName": "loss"},
-        "algorithm": {"algorithmName": "hyperopt-random"}}}, None)
+        "algorithm": {"algorithmName": "hyperopt-random"}, "maxTrialCount": 1}}, None)
     _well_formed(problems)
     if experiment is None:
         return
     for p in experiment.space:
         if p.is_numeric:
-            assert p.low < p.high and math.isfinite(float(p.high) - float(p.low))
+            assert p.low <= p.high and math.isfinite(float(p.high) - float(p.low))
             assert not p.is_log or p.low > 0
-            assert p.step is None or 0 < p.step <= p.high - p.low
+            assert p.step is None or 0 < p.step <= p.high - p.low or p.low == p.high
             assert p.kind is not Kind.INT or isinstance(p.low, int)
         else:
             assert p.choices and len(set(p.choices)) == len(p.choices)
-        assert p.cardinality() is None or p.cardinality() >= 1
+        assert p.cardinality() >= 1
 
 
 _OPTUNA = load_backend("optuna")
@@ -130,7 +130,7 @@ def test_what_optuna_accepts_it_can_suggest_for():
     def check(parameters, algorithm):
         experiment, _ = parse_experiment({"metadata": {"name": "p"}, "spec": {
             "parameters": parameters, "objective": {"type": "minimize", "objectiveMetricName": "loss"},
-            "algorithm": {"algorithmName": algorithm}}}, "optuna")
+            "algorithm": {"algorithmName": algorithm}, "maxTrialCount": 1}}, "optuna")
         if experiment is not None:
             accepted.append(algorithm)
             proposal = _OPTUNA.suggest(SuggestionRequest(with_seed(experiment), (), 1, 1))

@@ -91,6 +91,18 @@ def cat(name: str, *values: Any) -> dict:
     return {"name": name, "parameterType": "categorical", "feasibleSpace": {"list": list(values)}}
 
 
+def trials(n: int):
+    """maxTrialCount n (and the counts bounded by it): for spaces of fewer than 12 points."""
+    return edit(("spec.maxTrialCount", n), ("spec.parallelTrialCount", 1), ("spec.maxFailedTrialCount", 0))
+
+
+def both(*mutators):
+    def mutate(doc: dict) -> None:
+        for mutator in mutators:
+            mutator(doc)
+    return mutate
+
+
 def template_params(*pairs: tuple[str, str]):
     return edit(("spec.trialTemplate.trialParameters", [{"name": n, "reference": r} for n, r in pairs]))
 
@@ -105,6 +117,7 @@ def _grid(step: str | None, max_trials: int = 12):
                 ("spec.trialTemplate.trialSpec.spec", {"args": ["${trialParameters.x}", "${trialParameters.n}"]}))
 
 
+BATCH = {"name": "b", "parameterType": "discrete", "feasibleSpace": {"list": ["16", "32"]}}
 OK = None  # expected path of a good case: no problem at all
 P0 = "spec.parameters[0].feasibleSpace"
 TT = "spec.trialTemplate"
@@ -206,7 +219,7 @@ RULES: dict[str, list[tuple[str, Any, str | None]]] = {
         ("repeated", edit(("spec.parameters[1].name", "lr")), "spec.parameters[1].name"),
     ],
     "space.parameter_type": [
-        ("int", params(integer("x", "1", "5")), OK),
+        ("int", both(params(integer("x", "1", "5")), trials(5)), OK),
         ("unknown", edit(("spec.parameters[0].parameterType", "unknown")), "spec.parameters[0].parameterType"),
         ("float", edit(("spec.parameters[0].parameterType", "float")), "spec.parameters[0].parameterType"),
     ],
@@ -223,7 +236,7 @@ RULES: dict[str, list[tuple[str, Any, str | None]]] = {
         ("a-list", param(0, min=["0.1"]), f"{P0}.min"),
     ],
     "space.int_bounds": [
-        ("whole", params(integer("x", "-3", "7")), OK),
+        ("whole", both(params(integer("x", "-3", "7")), trials(11)), OK),
         ("fraction", params(integer("x", "1.5", "7")), f"{P0}.min"),
         ("decimal-point", params(integer("x", "1", "7.0")), f"{P0}.max"),
         ("fractional-step", params(integer("x", "1", "7", step="0.5")), f"{P0}.step"),
@@ -235,7 +248,7 @@ RULES: dict[str, list[tuple[str, Any, str | None]]] = {
     ],
     "space.min_below_max": [
         ("below", param(1, min="0.1", max="0.2"), OK),
-        ("equal", param(1, min="0.5", max="0.5"), "spec.parameters[1].feasibleSpace.min"),
+        ("equal", param(1, min="0.5", max="0.5"), OK),  # held fixed, as upstream allows
         ("above", param(1, min="0.9", max="0.5"), "spec.parameters[1].feasibleSpace.min"),
     ],
     "space.range_finite": [
@@ -257,6 +270,17 @@ RULES: dict[str, list[tuple[str, Any, str | None]]] = {
         ("wider", param(1, step="0.5"), "spec.parameters[1].feasibleSpace.step"),
         ("int-wider", params(integer("x", "1", "4", step="4")), f"{P0}.step"),
     ],
+    "space.step_on_the_grid_of_doubles": [  # issue 13, class 7
+        ("representable", both(params(dbl("x", "1e16", "10000000000000010", step="2")), trials(6)), OK),
+        ("finer-than-doubles", params(dbl("x", "1e16", "10000000000000010", step="1")), f"{P0}.step"),
+    ],
+    "space.fits_the_experiment": [  # issue 13, classes 6 and 13
+        ("enough", both(params(cat("o", "adam", "sgd"), BATCH), trials(4)), OK),
+        ("too-small", params(cat("o", "adam", "sgd"), BATCH), "spec.maxTrialCount"),
+        ("unset", both(params(cat("o", "adam", "sgd")), edit(("spec.maxTrialCount", _DELETE))), "spec.maxTrialCount"),
+        ("few-doubles", params(dbl("x", "-1000000.0", "-999999.999999999")), "spec.maxTrialCount"),
+        ("wide-unset", edit(("spec.maxTrialCount", _DELETE), ("spec.maxFailedTrialCount", _DELETE)), OK),
+    ],
     "space.step_count": [
         ("fine", param(1, step="1e-9"), OK),
         ("subnormal", param(1, step="1e-320"), "spec.parameters[1].feasibleSpace.step"),
@@ -266,23 +290,24 @@ RULES: dict[str, list[tuple[str, Any, str | None]]] = {
         ("with-list", param(1, list=["0.5"]), "spec.parameters[1].feasibleSpace.list"),
     ],
     "space.list_without_bounds": [
-        ("list-only", params(cat("opt", "a", "b")), OK),
+        ("list-only", both(params(cat("opt", "a", "b")), trials(2)), OK),
         ("with-min", edit(("spec.parameters[2].feasibleSpace.min", "0")), "spec.parameters[2].feasibleSpace.min"),
         ("with-step", edit(("spec.parameters[2].feasibleSpace.step", "1")), "spec.parameters[2].feasibleSpace.step"),
     ],
     "space.list_non_empty": [
-        ("one-value", params(cat("opt", "a")), OK),
+        ("one-value", both(params(cat("opt", "a")), trials(1)), OK),
         ("empty", params(cat("opt")), f"{P0}.list"),
         ("missing", edit(("spec.parameters[2].feasibleSpace", {})), "spec.parameters[2].feasibleSpace.list"),
     ],
     "space.list_no_duplicates": [
-        ("distinct", params(cat("opt", "a", "A")), OK),
+        ("distinct", both(params(cat("opt", "a", "A")), trials(2)), OK),
         ("repeated", params(cat("opt", "a", "b", "a")), f"{P0}.list[2]"),
         ("same-number", params({"name": "d", "parameterType": "discrete",
                                 "feasibleSpace": {"list": ["1", "1.0"]}}), f"{P0}.list[1]"),
     ],
     "space.discrete_numbers": [
-        ("numbers", params({"name": "d", "parameterType": "discrete", "feasibleSpace": {"list": ["1", "2.5"]}}), OK),
+        ("numbers", both(params({"name": "d", "parameterType": "discrete", "feasibleSpace": {"list": ["1", "2.5"]}}),
+                         trials(2)), OK),
         ("word", params({"name": "d", "parameterType": "discrete", "feasibleSpace": {"list": ["1", "x"]}}),
          f"{P0}.list[1]"),
         ("nan", params({"name": "d", "parameterType": "discrete", "feasibleSpace": {"list": ["nan"]}}),
@@ -306,6 +331,7 @@ RULES: dict[str, list[tuple[str, Any, str | None]]] = {
         ("one", edit(("spec.algorithm.algorithmName", "cmaes"), ("spec.parameters", [cat("o", "a"),
                                                                                      dbl("x", "0", "1")]),
                      ("spec.trialTemplate.trialParameters", [])), "spec.parameters"),
+        ("one-and-a-fixed", both(algo("cmaes"), param(0, min="0.01", max="0.01")), "spec.parameters"),
     ],
     "settings.shape": [
         ("list", edit(("spec.algorithm.algorithmSettings", [])), OK),

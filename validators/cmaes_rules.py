@@ -42,8 +42,9 @@ def width(parameter: Parameter) -> float:
     scale; a stepped or int range spans one cell per value, as our unit cube does."""
     if parameter.is_log:
         return math.log(parameter.high) - math.log(parameter.low)
-    size = parameter.cardinality()
-    return (parameter.high - parameter.low) if size is None else size * parameter.grid_step
+    if not parameter.is_finite:
+        return parameter.high - parameter.low
+    return parameter.cardinality() * (parameter.step or 1)
 
 
 def unit_steps(sigma: float | None, numeric: Sequence[Parameter]) -> list[float]:
@@ -64,7 +65,7 @@ def _unit_step(sigma: float, parameter: Parameter) -> float:
     if span <= 0:
         return DEFAULT_UNIT_STEP
     size = parameter.cardinality()
-    floor = 0.5 / size if size is not None and not parameter.is_log else 0.0
+    floor = 0.5 / size if parameter.is_finite and not parameter.is_log else 0.0
     return max(sigma / span, floor)
 
 
@@ -75,7 +76,7 @@ def max_popsize(dimensions: int) -> int:
 
 def fits_budget(space: SearchSpace, spec: Mapping[str, Any]) -> list[Problem]:
     """Dimensions, popsize and sigma that every call can serve in time and memory."""
-    numeric = [p for p in space if p.is_numeric]
+    numeric = [p for p in space if p.is_numeric and not p.is_fixed]  # fixed ones never reach cmaes
     problems = []
     if len(numeric) > MAX_DIMENSIONS:
         problems.append(Problem(PARAMETERS_PATH, f"cmaes models at most {MAX_DIMENSIONS} int or double "

@@ -12,6 +12,7 @@ from katib_validators.objective import parse_objective
 from katib_validators.problems import Problem, guarded
 from katib_validators.resolve import candidates, check_algorithm, raw_settings
 from katib_validators.search_space import PARAMETERS_PATH, parse_search_space
+from katib_validators.space_rules import fits_the_experiment
 from katib_validators.upstream import keep_upstream_message
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ def _parse(doc: Any, backend: str | None) -> tuple[Experiment | None, list[Probl
     metadata = doc.get("metadata") if isinstance(doc.get("metadata"), Mapping) else {}
     name = metadata.get("name")
     problems = guarded("metadata.name", lambda: check_name(name))
-    problems += guarded("spec", lambda: check_counts(spec))
+    count_problems = guarded("spec", lambda: check_counts(spec))
+    problems += count_problems
     objective, found = _guarded_parse("spec.objective", lambda: parse_objective(spec.get("objective")))
     problems += found
     space, found = _guarded_parse(PARAMETERS_PATH, lambda: parse_search_space(spec.get("parameters")))
@@ -53,6 +55,8 @@ def _parse(doc: Any, backend: str | None) -> tuple[Experiment | None, list[Probl
     problems += found
     chosen, settings, found = _first_accepting(algorithms or [], pairs or [], space, spec)
     problems += found
+    if space is not None and not count_problems:
+        problems += guarded("spec.maxTrialCount", lambda: fits_the_experiment(space, spec))
     if problems or chosen is None:
         return None, problems
     return Experiment(

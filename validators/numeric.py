@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+from katib_suggestion.exact import exact
 from katib_suggestion.model import Distribution, Kind, Parameter
 from katib_validators.problems import Problem
 
 # Katib and every backend carry ints as 64-bit; beyond that samplers overflow.
 INT_LIMIT = 2**63 - 1
-# Grid indices are computed in floats; past 2**53 they stop being exact.
+# A stepped double's grid position is a float in backends: past 2**53 steps they stop being exact.
 MAX_STEPS = 2**53
 _LOG = (Distribution.LOG_UNIFORM, Distribution.LOG_NORMAL)
 
@@ -32,18 +33,30 @@ def parse_numeric(name: Any, kind: Kind, space: Mapping[str, Any], distribution:
     if problems:
         return None, problems
     problems = _check_bounds(low, high, low_text, high_text, kind, distribution, where)
+    written = None
+    if step is not None and kind is Kind.DOUBLE:
+        written = (_written(low_text, low), _written(high_text, high), _written(step_text, step))
     if step is not None and not problems:
-        problems = _check_step(low, high, step, step_text, where)
+        problems = _check_step(written or (Fraction(low), Fraction(high), Fraction(step)), low, high, step_text,
+                               where)
     if problems:
         return None, problems
     return Parameter(name=name, kind=kind, low=low, high=high, step=step, distribution=distribution,
-                     decimals=max(_decimals(low_text), _decimals(step_text))), []
+                     written=written), []
+
+
+def _written(text: str, number: float) -> Fraction:
+    """The decimal a number's text means (a double only approximates it)."""
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return exact(number)
 
 
 def _check_bounds(low, high, low_text, high_text, kind, distribution, where) -> list[Problem]:
     problems = []
-    if low >= high:
-        problems.append(Problem(f"{where}.min", f"min must be below max ({high_text})", low_text))
+    if low > high:  # min == max holds the parameter fixed, as upstream's examples do
+        problems.append(Problem(f"{where}.min", f"min must not exceed max ({high_text})", low_text))
     elif not math.isfinite(float(high) - float(low)):
         # samplers draw low + u * (high - low): an infinite width yields inf or crashes
         problems.append(Problem(f"{where}.max", "max - min is too large to sample; narrow the range", high_text))
@@ -54,15 +67,27 @@ def _check_bounds(low, high, low_text, high_text, kind, distribution, where) -> 
     return problems
 
 
-def _check_step(low, high, step, step_text, where) -> list[Problem]:
+def _check_step(grid: tuple[Fraction, Fraction, Fraction], low, high, step_text, where) -> list[Problem]:
+    """A step that is positive, fits the range, and (for doubles) gives distinct doubles.
+
+    ``grid`` is (min, max, step) exactly: decimal arithmetic, so 3.9999999999 - 1 is below 3."""
+    origin, end, step = grid
     if step <= 0:
         return [Problem(f"{where}.step", "step must be greater than 0", step_text)]
-    if step > high - low:
+    width = end - origin
+    if width and step > width:
         return [Problem(f"{where}.step", f"step must not exceed max - min ({plain(high - low)})", step_text)]
-    steps = (float(high) - float(low)) / float(step)
-    if not math.isfinite(steps) or steps > MAX_STEPS:
+    if isinstance(low, int):
+        return []
+    if width / step > MAX_STEPS:
         return [Problem(f"{where}.step", f"step is too small for the range (more than {MAX_STEPS} values); "
                         "use a larger step or none", step_text)]
+    spacing = Fraction(math.ulp(max(abs(low), abs(high))))
+    if step <= spacing and not ((origin / spacing).denominator == 1 and (step / spacing).denominator == 1):
+        # unless min and step are whole multiples of the spacing: then every grid value is a double
+        return [Problem(f"{where}.step", f"step is finer than the spacing of doubles near "
+                        f"{plain(max(abs(low), abs(high)))} ({float(spacing)!r}), so grid values would collapse "
+                        f"into the same number; use a step larger than {float(spacing)!r} or none", step_text)]
     return []
 
 
@@ -111,18 +136,6 @@ def _integer(raw: Any, text: str, path: str, problems: list[Problem]) -> tuple[i
         problems.append(Problem(path, f"must lie between -{INT_LIMIT} and {INT_LIMIT} (64-bit)", raw))
         return None, None
     return number, text
-
-
-def _decimals(text: str | None) -> int:
-    """Digits after the point that ``text`` carries (1e-3 -> 3), so stepped values print cleanly."""
-    if text is None:
-        return 0
-    try:
-        exponent = Decimal(text).normalize().as_tuple().exponent
-    except (ArithmeticError, ValueError):  # decimal's Overflow and InvalidOperation included
-        return 0
-    # a double holds at most ~340 meaningful digits after the point
-    return min(max(0, -int(exponent)), 340) if isinstance(exponent, int) else 0
 
 
 def plain(number: float) -> str:

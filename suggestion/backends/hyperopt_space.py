@@ -70,8 +70,9 @@ class Codec:
 def codec_for(parameter: Parameter) -> Codec:
     if parameter.choices:
         return Codec(parameter, "choice")
-    if parameter.is_finite and parameter.distribution is Distribution.UNIFORM:
+    if parameter.indexable and parameter.distribution is Distribution.UNIFORM:
         return Codec(parameter, "grid")
+    # grids past 2**53 positions (64-bit ints) too: the quantile maps back exactly via snap
     return Codec(parameter, "unit")
 
 
@@ -84,9 +85,10 @@ def _quantile(p: Parameter, value: float) -> float:
     """Where ``value`` sits in the parameter's prior, as a probability in [0, 1]."""
     low, high = _scale(p)
     value = min(max(value, p.low), p.high)  # trials may sit a rounding error outside
-    y = math.log(value) if p.is_log else value
-    if p.distribution in _NORMALS:
-        mu, sigma = (low + high) / 2, (high - low) / (2 * _SIGMAS)
+    y = math.log(value) if p.is_log else float(value)
+    normal = _normal(p, low, high)
+    if normal is not None:
+        mu, sigma = normal
         u = (_STANDARD.cdf((y - mu) / sigma) - _P_LOW) / (_P_HIGH - _P_LOW)
     else:
         u = (y - low) / (high - low)
@@ -96,12 +98,22 @@ def _quantile(p: Parameter, value: float) -> float:
 def _inverse_quantile(p: Parameter, u: float) -> float:
     low, high = _scale(p)
     u = min(max(u, 0.0), 1.0)
-    if p.distribution in _NORMALS:
-        mu, sigma = (low + high) / 2, (high - low) / (2 * _SIGMAS)
+    normal = _normal(p, low, high)
+    if normal is not None:
+        mu, sigma = normal
         y = mu + sigma * _STANDARD.inv_cdf(_P_LOW + u * (_P_HIGH - _P_LOW))
     else:
         y = low + u * (high - low)
     return math.exp(y) if p.is_log else y
+
+
+def _normal(p: Parameter, low: float, high: float) -> tuple[float, float] | None:
+    """(mu, sigma) of a normal prior; None for uniform, and for a range so narrow that sigma
+    underflows to 0 (a few subnormals wide), where the bell is indistinguishable from flat."""
+    if p.distribution not in _NORMALS:
+        return None
+    sigma = (high - low) / (2 * _SIGMAS)
+    return (low + (high - low) / 2, sigma) if sigma > 0 else None  # low + high may overflow
 
 
 class SpaceCodec:

@@ -1,10 +1,11 @@
-"""Map our parameters onto optuna distributions and back, exactly (steps, logs, lists)."""
+"""Map our parameters onto optuna distributions and back, exactly (steps, logs, lists, 64-bit ints)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from katib_suggestion.exact import EXACT_INDEX
 from katib_suggestion.model import Kind, Parameter, Point, SearchSpace, Value
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
@@ -13,39 +14,55 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 class Codec:
     """One parameter's optuna distribution and the conversions to and from it.
 
-    Stepped linear dimensions are modelled by their grid index, so ranges
-    that the step does not divide need no adjustment and every sample is on
-    the grid. Log dimensions are modelled continuously and snapped onto the
-    step grid afterwards, since optuna cannot combine log with a step.
+    ``shape`` is one of:
+
+    * ``index``: linear ints and stepped doubles as their grid position
+      (0 .. n-1), so every sample is on the grid, ranges the step does not
+      divide need no adjustment, and 64-bit ints never pass through a double;
+    * ``unit``: a grid too large for exact float positions (ints wider than
+      2**53), as u in [0, 1] mapped onto it exactly;
+    * ``value``: log scales and continuous doubles as themselves (optuna cannot
+      combine log with a step), snapped onto the grid and into [min, max];
+    * ``choice``: lists.
     """
 
     parameter: Parameter
     distribution: BaseDistribution
-    by_index: bool
+    shape: str
 
     def to_optuna(self, value: Value) -> Value:
-        return self.parameter.index_of(value) if self.by_index else value
+        p = self.parameter
+        if self.shape == "index":
+            return p.index_of(value)
+        if self.shape == "unit":
+            return p.to_unit(value)
+        if self.shape == "value" and isinstance(self.distribution, FloatDistribution):
+            return float(value)  # rounds monotonically, so it stays inside the float bounds
+        return value
 
     def from_optuna(self, internal: Value) -> Value:
-        if self.by_index:
-            return self.parameter.value_at(int(internal))
-        if self.parameter.is_numeric:
-            return self.parameter.snap(internal)
+        p = self.parameter
+        if self.shape == "index":
+            return p.value_at(min(max(int(internal), 0), p.cardinality() - 1))
+        if self.shape == "unit":
+            return p.from_unit(internal)
+        if self.shape == "value":
+            return p.snap(internal)
         return internal
 
 
 def codec_for(p: Parameter) -> Codec:
     if p.choices:
-        return Codec(p, CategoricalDistribution(p.choices), False)
+        return Codec(p, CategoricalDistribution(p.choices), "choice")
     if p.is_log:
-        if p.kind is Kind.INT:
-            return Codec(p, IntDistribution(int(p.low), int(p.high), log=True), False)
-        return Codec(p, FloatDistribution(p.low, p.high, log=True), False)
-    if p.kind is Kind.INT and p.step in (None, 1):
-        return Codec(p, IntDistribution(int(p.low), int(p.high)), False)
-    if p.step is not None:
-        return Codec(p, IntDistribution(0, p.cardinality() - 1), True)
-    return Codec(p, FloatDistribution(p.low, p.high), False)
+        if p.kind is Kind.INT and p.high <= EXACT_INDEX:
+            return Codec(p, IntDistribution(int(p.low), int(p.high), log=True), "value")
+        return Codec(p, FloatDistribution(float(p.low), float(p.high), log=True), "value")
+    if p.indexable:
+        return Codec(p, IntDistribution(0, p.cardinality() - 1), "index")
+    if p.is_finite:
+        return Codec(p, FloatDistribution(0.0, 1.0), "unit")
+    return Codec(p, FloatDistribution(p.low, p.high), "value")
 
 
 class SpaceCodec:

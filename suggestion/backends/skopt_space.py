@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from katib_suggestion.exact import EXACT_INDEX
 from katib_suggestion.model import Kind, Parameter, Point, SearchSpace, Value
 from skopt.space import Categorical, Dimension, Integer, Real
 
@@ -14,16 +16,22 @@ class Codec:
     """One parameter's skopt dimension and the conversions to and from it.
 
     With ``by_index`` skopt models a position in the value grid (steps on a
-    linear scale) or in ``order`` (discrete numbers, increasing): a GP then
-    sees the ordering, and every answer is exactly a grid or listed value.
-    Log scales stay continuous in skopt (so log-uniform is honoured) and are
-    snapped onto their step grid afterwards.
+    linear scale, ints) or in ``order`` (discrete numbers, increasing): a GP then
+    sees the ordering, and every answer is exactly a grid or listed value, 64-bit
+    ints included. A grid with more positions than a double counts exactly is
+    modelled as u in [0, 1] (``unit``). Log scales stay continuous in skopt (so
+    log-uniform is honoured) and are snapped onto their step grid afterwards;
+    doubles (and ints past 2**53) as their natural log on a uniform Real, which
+    is what skopt's log-uniform prior does, minus its ``low * high > 0`` check
+    that a subnormal min fails by underflow.
     """
 
     parameter: Parameter
     dimension: Dimension
     by_index: bool = False
     order: tuple[str, ...] = ()
+    unit: bool = False
+    log: bool = False
 
     def to_skopt(self, value: Value) -> Value:
         p = self.parameter
@@ -31,18 +39,27 @@ class Codec:
             return self.order.index(p._parse_choice(str(value)))
         if self.by_index:
             return p.index_of(value)
+        if self.unit:
+            return p.to_unit(value)
+        if self.log:
+            return min(max(math.log(value), self.dimension.low), self.dimension.high)
         if p.kind is Kind.CATEGORICAL:
             return str(value)
-        return int(value) if p.kind is Kind.INT else float(value)
+        return int(value) if isinstance(self.dimension, Integer) else float(value)
 
     def from_skopt(self, internal: Value) -> Value:
+        p = self.parameter
         if self.order:
             return self.order[int(internal)]
         if self.by_index:
-            return self.parameter.value_at(int(internal))
-        if self.parameter.kind is Kind.CATEGORICAL:
+            return p.value_at(min(max(int(internal), 0), p.cardinality() - 1))
+        if self.unit:
+            return p.from_unit(float(internal))
+        if self.log:
+            return p.snap(math.exp(min(float(internal), self.dimension.high)))
+        if p.kind is Kind.CATEGORICAL:
             return str(internal)
-        return self.parameter.snap(float(internal))
+        return p.snap(internal)
 
 
 def codec_for(p: Parameter) -> Codec:
@@ -51,16 +68,16 @@ def codec_for(p: Parameter) -> Codec:
     if p.kind is Kind.DISCRETE:
         order = tuple(sorted(p.choices, key=float))
         return Codec(p, _positions(len(order)), order=order)
-    prior = "log-uniform" if p.is_log else "uniform"
-    if p.is_log and p.kind is Kind.INT:
-        return Codec(p, Integer(int(p.low), int(p.high), prior=prior))
     if p.is_log:
-        return Codec(p, Real(p.low, p.high, prior=prior))
-    if p.kind is Kind.INT and p.step in (None, 1):
-        return Codec(p, Integer(int(p.low), int(p.high)))
-    if p.step is None:
-        return Codec(p, Real(p.low, p.high))
-    return Codec(p, _positions(p.cardinality()), by_index=True)
+        # skopt rounds Integer samples through int64 doubles: exact only up to 2**53
+        if p.kind is Kind.INT and p.high <= EXACT_INDEX:
+            return Codec(p, Integer(int(p.low), int(p.high), prior="log-uniform"))
+        return Codec(p, Real(math.log(p.low), math.log(p.high)), log=True)
+    if p.indexable:
+        return Codec(p, _positions(p.cardinality()), by_index=True)
+    if p.is_finite:
+        return Codec(p, Real(0.0, 1.0), unit=True)
+    return Codec(p, Real(p.low, p.high))
 
 
 def _positions(size: int) -> Dimension:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from katib_suggestion.backends.sobol_sequence import sobol
+from katib_suggestion.backends.sobol_sequence import BITS, sobol
 from katib_suggestion.model import Proposal, SuggestionRequest
 
 EXTRA_DRAWS = 1024  # points skipped at most when steps or lists make the sequence repeat a trial
@@ -12,8 +12,10 @@ def sobol_points(request: SuggestionRequest) -> Proposal:
     space = request.experiment.space
     # The position in the sequence comes from the request, so a restart continues it;
     # the scrambling comes from the experiment seed, so it is the same on every call.
-    vectors = sobol(len(space), request.suggested_before, request.count + EXTRA_DRAWS,
-                    seed=request.experiment.settings["random_state"])
+    draws = request.count + EXTRA_DRAWS
+    # every position Katib can send is inside the sequence; past its end it starts over
+    start = request.suggested_before % (2**BITS - draws)
+    vectors = sobol(len(space), start, draws, seed=request.experiment.settings["random_state"])
     seen = {space.key(t.params) for t in request.history}
     points = []
     for vector in vectors:

@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-BITS = 30  # as scipy's default: 2**30 points before the sequence repeats
+# Katib's position counter is an int32, and a call reads up to ~2,000 points past it:
+# 32 bits cover every position it can send (scipy's default of 30 stops at 2**30).
+# The first 2**30 points unscrambled are scipy's, bit for bit.
+BITS = 32
 
 
 @cache
@@ -71,6 +74,8 @@ def _scramble(v: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.n
 
 def sobol(dim: int, start: int, count: int, seed: int | None) -> np.ndarray:
     """Points start .. start+count-1 of the sequence, in [0, 1); seed None leaves it unscrambled."""
+    if not 0 <= start <= start + count <= 2**BITS:
+        raise ValueError(f"Sobol positions run from 0 to {2**BITS}, asked for {start} .. {start + count}")
     v = direction_numbers(dim)
     shift = np.zeros(dim, dtype=np.uint64)
     if seed is not None:
@@ -83,6 +88,7 @@ def sobol(dim: int, start: int, count: int, seed: int | None) -> np.ndarray:
     points = np.empty((count, dim))
     for row, index in enumerate(range(start, start + count)):
         points[row] = (state ^ shift).astype(np.float64) / 2.0**BITS
-        lowest_zero = (~index & (index + 1)).bit_length() - 1  # Gray code: flip one bit per step
-        state ^= v[:, lowest_zero]
+        if row + 1 < count:
+            lowest_zero = (~index & (index + 1)).bit_length() - 1  # Gray code: flip one bit per step
+            state ^= v[:, lowest_zero]
     return points

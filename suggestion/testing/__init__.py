@@ -2,7 +2,8 @@
 
 - ``conformance``: the checks (``check_*``); ``requests``: the fabricated experiments and histories they use;
 - ``pytest_plugin.ConformanceTests``: all checks as a pytest class to subclass;
-- ``quality``: compare an algorithm with a reference arm on the benchmark problems.
+- ``quality``: compare an algorithm with a reference arm on the benchmark problems;
+- ``adversarial`` (needs hypothesis): generated odd-but-legal experiments and the contract they must keep.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def check_batch_never_repeats_itself_or_a_pending_trial(case: Case) -> None:
 
 def check_no_repeats_with_the_core_guard_on_a_finite_space(case: Case) -> None:
     request = scenario(case, completed=6, pending=2, count=6)
-    if request.experiment.space.cardinality() is None:
+    if not request.experiment.space.is_finite:
         experiment = make_experiment(case.backend, algorithm_name(case), copy.deepcopy(FINITE_PARAMETERS),
                                      case.settings, max_trials=24)
         request = SuggestionRequest(experiment, (), 6, seed=3)
