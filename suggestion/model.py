@@ -8,6 +8,7 @@ are assumed here rather than checked again.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -90,9 +91,14 @@ class Parameter:
             return self.choices[index]
         return self._grid_value(index)
 
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        # a dict, not tuple.index: trials x list values would cost seconds on long lists
+        return {choice: index for index, choice in enumerate(self.choices)}
+
     def index_of(self, value: Value) -> int:
         if self.choices:
-            return self.choices.index(str(value))
+            return self._positions[str(value)]
         return int(round((float(value) - self.low) / self.grid_step))
 
     def _grid_value(self, index: int) -> Value:
@@ -146,7 +152,7 @@ class Parameter:
         return self.snap(number) if self.step is not None else number
 
     def _parse_choice(self, text: str) -> str:
-        if text in self.choices:
+        if text in self._positions:
             return text
         if self.kind is Kind.DISCRETE:
             # "0.10" and "0.1" name the same discrete value

@@ -26,19 +26,33 @@ class MalformedRequest:
 
     message_type: str
     reason: str
+    size: int = 0  # set when the message was refused unread for its size
+    max_bytes: int = 0
 
 
-def tolerant_parser(message_type):
+def tolerant_parser(message_type, max_bytes: int | None = None):
     """A gRPC request deserializer that never raises: grpcio would answer INTERNAL for a
-    malformed message, and the caller should learn it sent an invalid argument."""
+    malformed message, and the caller should learn it sent an invalid argument. A message
+    over ``max_bytes`` is refused unread."""
 
     def parse(data: bytes):
+        if max_bytes is not None and len(data) > max_bytes:
+            return MalformedRequest(message_type.DESCRIPTOR.name, "", size=len(data), max_bytes=max_bytes)
         try:
             return message_type.FromString(data)
         except (DecodeError, ValueError, RuntimeError) as error:
             return MalformedRequest(message_type.DESCRIPTOR.name, str(error) or type(error).__name__)
 
     return parse
+
+
+def experiment_sizes(experiment: api_pb2.Experiment, max_parameters: int) -> tuple[int, int, list[int]]:
+    """Serialized bytes, parameter count and (up to ``max_parameters`` parameters) list lengths,
+    read without building a Python object per value: a hostile request may hold millions."""
+    parameters = experiment.spec.parameter_specs.parameters
+    count = len(parameters)
+    lengths = [len(p.feasible_space.list) for p in parameters] if count <= max_parameters else []
+    return experiment.ByteSize(), count, lengths
 
 
 def experiment_document(experiment: api_pb2.Experiment) -> dict[str, Any]:

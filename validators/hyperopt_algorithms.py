@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from katib_validators.algorithm import ALL_DISTRIBUTIONS, Algorithm, names
+from katib_validators.budget import MAX_CANDIDATES
+from katib_validators.counts import INT32_MAX
 from katib_validators.settings import RANDOM_STATE, SEED_ONLY, Setting, SettingsSchema
 
 # Upstream's four tpe settings keep their names and ranges; n_startup_jobs is new
@@ -13,11 +15,13 @@ _TPE = SettingsSchema((
             low=0, high=1, low_open=True, high_open=True),
     Setting("prior_weight", "float", 1.0, "weight of the prior against the observed trials",
             low=0, low_open=True),
-    Setting("n_EI_candidates", "int", 24, "candidates scored by expected improvement per point",
-            low=1, aliases=("n_ei_candidates",)),
+    Setting("n_EI_candidates", "int", 24, "candidates scored by expected improvement per point; "
+            f"each is scored against every trial, so at most {MAX_CANDIDATES:,} (memory grows with candidates x "
+            "trials; large histories are then modelled on their best and most recent trials)",
+            low=1, high=MAX_CANDIDATES, aliases=("n_ei_candidates",)),
     Setting("n_startup_jobs", "int", 20,
             "trials drawn from the prior before TPE starts modelling (running and failed trials count)",
-            low=0, aliases=("n_startup_trials",)),
+            low=0, high=INT32_MAX, aliases=("n_startup_trials",)),
     RANDOM_STATE,
 ))
 

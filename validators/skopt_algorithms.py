@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from katib_validators.algorithm import LINEAR, Algorithm, names
+from katib_validators.counts import INT32_MAX
 from katib_validators.settings import RANDOM_STATE, Setting, SettingsSchema
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
@@ -42,7 +43,7 @@ _SCHEMA = SettingsSchema(
                 "surrogate model: GP (Gaussian process), RF (random forest), ET (extra trees) "
                 "or GBRT (gradient-boosted quantile trees)", choices=ESTIMATORS),
         Setting("n_initial_points", "int", 10,
-                "trials drawn at random before the surrogate model is used", low=0),
+                "trials drawn at random before the surrogate model is used", low=0, high=INT32_MAX),
         Setting("acq_func", "choice", "gp_hedge",
                 "acquisition function; gp_hedge picks among EI, LCB and PI as it learns",
                 choices=ACQ_FUNCS),

@@ -23,8 +23,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds health reports NOT_SERVING before the server stops taking calls (default 1)")
     parser.add_argument("--metrics-port", type=int, default=optional_int(env("METRICS_PORT", "")),
                         help="serve Prometheus metrics on this port (default: off)")
-    parser.add_argument("--max-workers", type=int, default=int(env("MAX_WORKERS", "8")),
-                        help="concurrent calls (default 8)")
+    parser.add_argument("--max-workers", type=int, default=int(env("MAX_WORKERS", "1")),
+                        help="suggestion calls computed at once; health checks never wait for them (default 1)")
 
 
 # BLAS libraries start one thread per core of the node, not of the pod's CPU limit

@@ -1,0 +1,104 @@
+"""Blocking suggestion work on a few threads, taking turns between experiments."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from katib_suggestion.errors import ServerBusy
+
+# Calls of one experiment waiting for a worker: Katib has one call of an experiment in
+# flight, and repeats it after its deadline; more is a client gone astray.
+KEY_WAITING = 8
+# Request bytes waiting for a worker in all: every waiting call holds its request in
+# memory, and a flood must not grow the server past its memory limit. A call that
+# finds nothing waiting is taken whatever its size.
+WAITING_BYTES = 64 * 1024 * 1024
+
+
+class FairExecutor:
+    """A thread pool with one queue per key (the experiment), served in turn.
+
+    A plain FIFO pool lets one experiment that sends many heavy calls (Katib
+    repeats a call after its 60 s deadline) keep every worker busy while an
+    unrelated experiment's one-point call waits behind all of them. Here each
+    key with work waiting gets one job per round, so a call waits for at most
+    one job of each other busy experiment. A job whose future was cancelled
+    before it started (the caller gave up: deadline or disconnect) is dropped
+    unrun. The number of workers also bounds how many calls hold their working
+    memory at once, and the waiting room is bounded too (ServerBusy beyond it).
+    """
+
+    def __init__(self, workers: int, name: str):
+        if workers < 1:
+            raise ValueError(f"{name} needs at least one worker, got {workers}")
+        self._queues: OrderedDict[str, deque] = OrderedDict()
+        self._waiting_bytes = 0
+        self._ready = threading.Condition()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{index}", daemon=True)
+                         for index in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, key: str, size: int, function: Callable[..., Any], *args: Any) -> Future:
+        """Queue ``function(*args)`` as one of ``key``'s jobs; ``size`` is the request's bytes."""
+        future: Future = Future()
+        with self._ready:
+            if self._closed:
+                raise RuntimeError("the executor is shut down")
+            self._check_room(key, size)
+            self._queues.setdefault(key, deque()).append((future, function, args, size))
+            self._waiting_bytes += size
+            self._ready.notify()
+        return future
+
+    def _check_room(self, key: str, size: int) -> None:
+        waiting = len(self._queues.get(key, ()))
+        if waiting >= KEY_WAITING:
+            raise ServerBusy(f"{waiting} calls of this experiment are already waiting for the suggestion worker; "
+                             "retry when they are answered")
+        if self._queues and self._waiting_bytes + size > WAITING_BYTES:
+            raise ServerBusy(f"{self._waiting_bytes >> 20} MiB of requests are already waiting for the suggestion "
+                             "worker; retry shortly")
+
+    def waiting(self) -> int:
+        """Jobs queued and not yet started (for tests and metrics)."""
+        with self._ready:
+            return sum(len(jobs) for jobs in self._queues.values())
+
+    def shutdown(self) -> None:
+        """Stop taking work; workers finish the queue and exit."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
+    def _next(self):
+        with self._ready:
+            while not self._queues and not self._closed:
+                self._ready.wait()
+            if not self._queues:
+                return None
+            key, jobs = next(iter(self._queues.items()))
+            job = jobs.popleft()
+            self._waiting_bytes -= job[3]
+            if jobs:
+                self._queues.move_to_end(key)  # this key's next job waits for everyone else's turn
+            else:
+                del self._queues[key]
+            return job
+
+    def _work(self) -> None:
+        while (job := self._next()) is not None:
+            future, function, args, _ = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = function(*args)
+            except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(error)
+            else:
+                future.set_result(result)
