@@ -40,12 +40,25 @@ def _with(algorithm: str, settings=(), values: int = 0, parameters: int = 0, nam
     return message
 
 
+def _grid(points: int) -> pb.Experiment:
+    message = pb.Experiment(name="grid")
+    message.spec.objective.type, message.spec.objective.objective_metric_name = pb.MINIMIZE, "loss"
+    message.spec.algorithm.algorithm_name = "grid"
+    message.spec.parameter_specs.parameters.add(name="x", parameter_type=pb.INT,
+                                                feasible_space=pb.FeasibleSpace(min="1", max=str(points)))
+    return message
+
+
 REQUESTS = {
     "optuna": [
         ("typical tpe", _with("tpe")),
         ("tpe n_ei_candidates 1e8", _with("tpe", [("n_ei_candidates", "100000000"), ("n_startup_trials", "0")])),
         ("multivariate-tpe n_ei_candidates 3e7", _with("multivariate-tpe", [("n_ei_candidates", "30000000")])),
         ("tpe n_ei_candidates 5000, 995 doubles", _with("tpe", [("n_ei_candidates", "5000")], parameters=995)),
+        ("tpe at once, the most parameters accepted", _with("tpe", [("n_startup_trials", "0")], parameters=466)),
+        ("multivariate-tpe at once, most candidates", _with("multivariate-tpe", [("n_startup_trials", "0"),
+                                                                                  ("n_ei_candidates", "2000")])),
+        ("grid of 1,000,000 points", _grid(1_000_000)),
         ("random, 100,000-value list", _with("random", values=99_996)),
         ("tpe, 100,000-value list", _with("tpe", values=99_996)),
         ("random, 3.7 MiB: a 500,000-value list", _with("random", values=500_000)),
@@ -57,6 +70,8 @@ REQUESTS = {
         ("typical tpe", _with("tpe")),
         ("tpe n_EI_candidates 1e8", _with("tpe", [("n_EI_candidates", "100000000"), ("n_startup_jobs", "0")])),
         ("tpe n_EI_candidates 5000, 995 doubles", _with("tpe", [("n_EI_candidates", "5000")], parameters=995)),
+        ("tpe at once, the most parameters accepted", _with("tpe", [("n_startup_jobs", "0")], parameters=487)),
+        ("tpe at once, most candidates", _with("tpe", [("n_startup_jobs", "0"), ("n_EI_candidates", "5000")])),
         ("tpe, 100,000-value list", _with("tpe", values=99_996)),
         ("anneal, 1,000,000-value list", _with("anneal", values=1_000_000)),
     ],

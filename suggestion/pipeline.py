@@ -14,7 +14,7 @@ from katib_suggestion.errors import InvalidExperiment, InvalidRequest
 from katib_suggestion.model import Experiment, SuggestionRequest
 from katib_suggestion.seeding import derive_seed
 from katib_validators.budget import MAX_PARAMETERS
-from katib_validators.costs import plan_call
+from katib_validators.costs import dry_run_fits, plan_call
 from katib_validators.experiment import parse_experiment
 from katib_validators.problems import Problem
 from katib_validators.servable import check_sizes
@@ -54,6 +54,9 @@ class Suggester:
     def validate(self, message: api_pb2.Experiment) -> Experiment:
         """Everything GetSuggestions would reject, rejected now (the only fail-fast point)."""
         experiment = self.experiment(message)
+        if not dry_run_fits(self.backend_name, experiment):
+            log.info("experiment %s: dry run skipped (its estimate exceeds Validate's budget)", experiment.name)
+            return experiment
         try:  # a first suggestion proves the backend accepts the space and settings
             self.backend.suggest(SuggestionRequest(experiment, (), 1, experiment.settings["random_state"]))
         except Exception as error:  # noqa: BLE001 - reported to the user, logged with traceback

@@ -11,7 +11,7 @@ from katib_suggestion.errors import ServerBusy
 from katib_suggestion.model import Trial, TrialState
 from katib_suggestion.scheduler import KEY_WAITING, WAITING_BYTES, FairExecutor
 from katib_validators.budget import MAX_CANDIDATES, MIN_WINDOW, Plan, plan
-from katib_validators.costs import COSTS
+from katib_validators.costs import COSTS, dry_run_fits
 from katib_validators.experiment import parse_experiment
 
 
@@ -69,6 +69,14 @@ def test_skopt_refuses_categorical_lists_it_would_one_hot_beyond_its_budget():
     assert problems_of("skopt", algorithm="bayesianoptimization", values=20) == []
     (found,) = problems_of("skopt", algorithm="bayesianoptimization", values=21)
     assert found.startswith("spec.parameters[2].feasibleSpace.list: 21 categorical values")
+
+
+def test_validate_runs_its_dry_run_only_when_it_is_cheap():
+    typical, _ = parse_experiment(document(), "optuna")
+    assert dry_run_fits("optuna", typical)
+    wide, problems = parse_experiment(document(settings=[("n_startup_trials", "0")], doubles=400), "optuna")
+    assert problems == [] and not dry_run_fits("optuna", wide)
+    assert dry_run_fits("skopt", parse_experiment(document("bayesianoptimization", doubles=400), "skopt")[0])
 
 
 def test_small_calls_are_planned_in_full():

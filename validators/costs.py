@@ -15,8 +15,11 @@ idle server and a 10,000-trial request: optuna 128Mi - 61 - 30, hyperopt
 from __future__ import annotations
 
 from katib_suggestion.model import Experiment
-from katib_validators.budget import CostModel, Plan, plan
+from katib_validators.budget import CostModel, Plan, plan, sizes_for
 
+# ValidateAlgorithmSettings answers within a second or two: its dry run (one point, no
+# trials) runs only when its estimate is below this.
+DRY_RUN_SECONDS = 0.25
 OPTUNA_MIB = 32.0
 HYPEROPT_MIB = 56.0
 
@@ -67,3 +70,11 @@ def plan_call(backend: str, experiment: Experiment, trials: int, count: int) -> 
     """The plan of one GetSuggestions call; None for algorithms without a cost model here."""
     cost = cost_of(backend, experiment.algorithm)
     return None if cost is None else plan(cost, experiment.space, experiment.settings, trials, count)
+
+
+def dry_run_fits(backend: str, experiment: Experiment) -> bool:
+    """Whether a one-point suggestion without trials is cheap enough to run inside Validate."""
+    cost = cost_of(backend, experiment.algorithm)
+    if cost is None:
+        return True
+    return cost.batch_seconds(sizes_for(cost, experiment.space, experiment.settings, 0), 1) <= DRY_RUN_SECONDS
