@@ -78,6 +78,7 @@ REQUESTS = {
     "skopt": [
         ("typical GP", _with("bayesianoptimization")),
         ("RF, 995 doubles", _with("bayesianoptimization", [("base_estimator", "RF")], parameters=995)),
+        ("GP, 24 input dimensions (the most)", _with("bayesianoptimization", parameters=16)),
         ("GP, 100,000-value list", _with("bayesianoptimization", values=99_996)),
     ],
 }

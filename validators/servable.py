@@ -26,11 +26,12 @@ from katib_validators.problems import Problem
 from katib_validators.search_space import PARAMETERS_PATH
 from katib_validators.settings import SETTINGS_PATH
 
-# scikit-optimize one-hot encodes categorical lists: every value is one more input
-# dimension (a GP length scale to learn, a tree feature, a column of 10,000
-# candidates). Measured at 300 trials, 4 points: 50 values took 27 s and 112 MiB
-# with GP (5 s without the list), 9 s at 30 trials with RF or ET.
-SKOPT_ONE_HOT_VALUES = 20
+# scikit-optimize's cost grows with its input dimensions (a GP length scale to learn,
+# a tree feature, a column of 10,000 candidates each), and it one-hot encodes
+# categorical lists: every value is one more dimension. Measured (one core, 4 points):
+# 100 trials and 20 / 50 / 100 doubles took 7 / 9.5 / 18 s with GP, 3.2 / 7.4 s with RF;
+# 300 trials and one 50-value list 27 s with GP (5 s without the list).
+SKOPT_DIMENSIONS = 24
 
 
 def check_servable(algorithm: Algorithm, settings: Mapping[str, Any], space: SearchSpace,
@@ -40,7 +41,7 @@ def check_servable(algorithm: Algorithm, settings: Mapping[str, Any], space: Sea
     if problems:
         return problems
     if algorithm.backend == "skopt":
-        return _skopt_one_hot(space)
+        return _skopt_dimensions(space)
     cost = cost_of(algorithm.backend, algorithm.key)
     if cost is None:
         return []
@@ -76,15 +77,16 @@ def check_sizes(size: int | None, parameters: int, list_lengths: Sequence[int]) 
     return []
 
 
-def _skopt_one_hot(space: SearchSpace) -> list[Problem]:
-    values = sum(len(p.choices) for p in space if p.kind is Kind.CATEGORICAL)
-    if values <= SKOPT_ONE_HOT_VALUES:
+def _skopt_dimensions(space: SearchSpace) -> list[Problem]:
+    widths = [len(p.choices) if p.kind is Kind.CATEGORICAL and len(p.choices) > 2 else 1 for p in space]
+    if sum(widths) <= SKOPT_DIMENSIONS:
         return []
-    index = _longest(space, lambda p: p.kind is Kind.CATEGORICAL)
-    return [Problem(f"{PARAMETERS_PATH}[{index}].feasibleSpace.list",
-                    f"{values} categorical values in all: scikit-optimize turns each into one more dimension of its "
-                    f"model, and beyond {SKOPT_ONE_HOT_VALUES} one call can take minutes; shorten the list, make "
-                    "numeric values a discrete parameter, or choose tpe (optuna or hyperopt)", values)]
+    index = max(range(len(widths)), key=lambda i: widths[i])
+    where = f"{PARAMETERS_PATH}[{index}].feasibleSpace.list" if widths[index] > 1 else PARAMETERS_PATH
+    return [Problem(where, f"{sum(widths)} input dimensions (each categorical value counts as one): scikit-optimize "
+                    f"models at most {SKOPT_DIMENSIONS} within Katib's deadline; tune fewer parameters, shorten the "
+                    "lists (numbers can be a discrete parameter, one dimension), or choose tpe (optuna or hyperopt)",
+                    sum(widths))]
 
 
 def _long_list(cost: CostModel, name: str, space: SearchSpace, sizes: Sizes, points: int) -> Problem:
