@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from katib_suggestion.model import Kind, SearchSpace
+from katib_suggestion.model import SearchSpace
 from katib_validators.algorithm import Algorithm
 from katib_validators.budget import (
     CALL_SECONDS,
@@ -26,13 +26,6 @@ from katib_validators.problems import Problem
 from katib_validators.search_space import PARAMETERS_PATH
 from katib_validators.settings import SETTINGS_PATH
 
-# scikit-optimize's cost grows with its input dimensions (a GP length scale to learn,
-# a tree feature, a column of 10,000 candidates each), and it one-hot encodes
-# categorical lists: every value is one more dimension. Measured (one core, 4 points):
-# 100 trials and 20 / 50 / 100 doubles took 7 / 9.5 / 18 s with GP, 3.2 / 7.4 s with RF;
-# 300 trials and one 50-value list 27 s with GP (5 s without the list).
-SKOPT_DIMENSIONS = 24
-
 
 def check_servable(algorithm: Algorithm, settings: Mapping[str, Any], space: SearchSpace,
                    pairs: Sequence[tuple[str, str]]) -> list[Problem]:
@@ -40,8 +33,6 @@ def check_servable(algorithm: Algorithm, settings: Mapping[str, Any], space: Sea
     problems = check_sizes(None, len(space), [len(p.choices) for p in space])
     if problems:
         return problems
-    if algorithm.backend == "skopt":
-        return _skopt_dimensions(space)
     cost = cost_of(algorithm.backend, algorithm.key)
     if cost is None:
         return []
@@ -75,18 +66,6 @@ def check_sizes(size: int | None, parameters: int, list_lengths: Sequence[int]) 
         return [Problem(PARAMETERS_PATH, f"{values} list values in all; at most {MAX_LIST_VALUES} fit one "
                         "Experiment (Kubernetes stores an object of at most 1.5 MiB); shorten the lists")]
     return []
-
-
-def _skopt_dimensions(space: SearchSpace) -> list[Problem]:
-    widths = [len(p.choices) if p.kind is Kind.CATEGORICAL and len(p.choices) > 2 else 1 for p in space]
-    if sum(widths) <= SKOPT_DIMENSIONS:
-        return []
-    index = max(range(len(widths)), key=lambda i: widths[i])
-    where = f"{PARAMETERS_PATH}[{index}].feasibleSpace.list" if widths[index] > 1 else PARAMETERS_PATH
-    return [Problem(where, f"{sum(widths)} input dimensions (each categorical value counts as one): scikit-optimize "
-                    f"models at most {SKOPT_DIMENSIONS} within Katib's deadline; tune fewer parameters, shorten the "
-                    "lists (numbers can be a discrete parameter, one dimension), or choose tpe (optuna or hyperopt)",
-                    sum(widths))]
 
 
 def _long_list(cost: CostModel, name: str, space: SearchSpace, sizes: Sizes, points: int) -> Problem:
