@@ -3,7 +3,8 @@
 Starts ``katib-suggest serve`` (default workers), sends ``--heavy`` concurrent GetSuggestions of a
 TPE experiment with ``--trials`` trials (from one experiment, or each from its own with
 ``--experiments many``), probes health every half second, and after two seconds makes one call of
-another experiment. Prints latencies; asserts nothing.
+another experiment. Prints latencies and the status codes of the flood (calls beyond the server's
+waiting room are answered UNAVAILABLE, which Katib retries); asserts nothing.
 
     python benchmarks/server_load.py --heavy 50 --trials 5000
 """
@@ -15,6 +16,7 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -35,6 +37,14 @@ def heavy_request(name: str, trials: int) -> pb.GetSuggestionsRequest:
     history = [fabricated_trial(i, rng) for i in range(trials)]
     return pb.GetSuggestionsRequest(experiment=message, trials=history, current_request_number=4,
                                     total_request_number=trials + 4)
+
+
+def _code(future) -> str:
+    try:
+        future.result()
+    except grpc.RpcError as error:
+        return error.code().name
+    return "OK"
 
 
 def probe_health(channel, stop: threading.Event, latencies: list, failures: list) -> None:
@@ -79,8 +89,7 @@ def main() -> int:
             light_began = time.perf_counter()
             api_pb2_grpc.SuggestionStub(other).GetSuggestions(light, timeout=600)
             light_seconds = time.perf_counter() - light_began
-            for future in heavy:
-                future.result()
+            codes = Counter(_code(future) for future in heavy)
             flood_seconds = time.perf_counter() - began
             stop.set()
             prober.join()
@@ -89,8 +98,8 @@ def main() -> int:
         if process:
             process.terminate()
             process.wait(timeout=60)
-    print(f"{args.heavy} heavy calls ({args.trials} trials, {args.experiments} experiment(s)): all answered in "
-          f"{flood_seconds:.1f} s; server peak {peak:.0f} MiB")
+    print(f"{args.heavy} heavy calls ({args.trials} trials, {args.experiments} experiment(s)): answered in "
+          f"{flood_seconds:.1f} s, {dict(codes)}; server peak {peak:.0f} MiB")
     print(f"unrelated one-point call: {light_seconds:.2f} s")
     print(f"health: {len(health)} checks, median {statistics.median(health) * 1000:.1f} ms, "
           f"max {max(health) * 1000:.1f} ms, failed {len(failures)} {sorted(set(failures))}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -24,9 +24,11 @@ class FairExecutor:
 
     A plain FIFO pool lets one experiment that sends many heavy calls (Katib
     repeats a call after its 60 s deadline) keep every worker busy while an
-    unrelated experiment's one-point call waits behind all of them. Here each
-    key with work waiting gets one job per round, so a call waits for at most
-    one job of each other busy experiment. A job whose future was cancelled
+    unrelated experiment's one-point call waits behind all of them. Here the
+    next job comes from the key that has started the fewest jobs, a key that
+    arrives starting level with the one served last (start-time fair queuing
+    with one unit per job, so nobody banks turns while idle): a call waits for
+    at most one job of each other busy experiment. A job whose future was cancelled
     before it started (the caller gave up: deadline or disconnect) is dropped
     unrun. The number of workers also bounds how many calls hold their working
     memory at once, and the waiting room is bounded too (ServerBusy beyond it).
@@ -35,7 +37,10 @@ class FairExecutor:
     def __init__(self, workers: int, name: str):
         if workers < 1:
             raise ValueError(f"{name} needs at least one worker, got {workers}")
-        self._queues: OrderedDict[str, deque] = OrderedDict()
+        self._queues: dict[str, deque] = {}  # in arrival order, which breaks ties
+        self._turns: dict[str, int] = {}  # jobs started per key with work waiting or running
+        self._running: dict[str, int] = {}
+        self._clock = 0  # the turns of the key served last
         self._waiting_bytes = 0
         self._ready = threading.Condition()
         self._closed = False
@@ -51,7 +56,10 @@ class FairExecutor:
             if self._closed:
                 raise RuntimeError("the executor is shut down")
             self._check_room(key, size)
-            self._queues.setdefault(key, deque()).append((future, function, args, size))
+            if key not in self._queues:
+                self._queues[key] = deque()
+                self._turns.setdefault(key, self._clock)  # a key with a job running keeps its count
+            self._queues[key].append((key, future, function, args, size))
             self._waiting_bytes += size
             self._ready.notify()
         return future
@@ -82,23 +90,31 @@ class FairExecutor:
                 self._ready.wait()
             if not self._queues:
                 return None
-            key, jobs = next(iter(self._queues.items()))
+            key = min(self._queues, key=self._turns.__getitem__)
+            self._clock, self._turns[key] = self._turns[key], self._turns[key] + 1
+            jobs = self._queues[key]
             job = jobs.popleft()
-            self._waiting_bytes -= job[3]
-            if jobs:
-                self._queues.move_to_end(key)  # this key's next job waits for everyone else's turn
-            else:
+            self._waiting_bytes -= job[-1]
+            self._running[key] = self._running.get(key, 0) + 1
+            if not jobs:
                 del self._queues[key]
             return job
 
+    def _done(self, key: str) -> None:
+        with self._ready:
+            self._running[key] -= 1
+            if not self._running[key]:
+                del self._running[key]
+                if key not in self._queues:
+                    del self._turns[key]
+
     def _work(self) -> None:
         while (job := self._next()) is not None:
-            future, function, args, _ = job
-            if not future.set_running_or_notify_cancel():
-                continue
+            key, future, function, args, _ = job
             try:
-                result = function(*args)
+                if future.set_running_or_notify_cancel():
+                    future.set_result(function(*args))
             except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
                 future.set_exception(error)
-            else:
-                future.set_result(result)
+            finally:
+                self._done(key)

@@ -28,6 +28,7 @@ KATIB_HEALTH_SERVICE = "manager.v1beta1.Suggestion"
 SUGGESTION_SERVICE = api_pb2.DESCRIPTOR.services_by_name["Suggestion"].full_name
 # 10,000 trials of a dozen parameters are a few MiB; leave ample room.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_STREAMS = 16
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,11 @@ async def _build(config: Config, servicer: SuggestionServicer):
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                # gRPC shares ports by default: a second server would silently split the traffic
-               ("grpc.so_reuseport", 0)]
+               ("grpc.so_reuseport", 0),
+               # calls one connection may have open: Katib's controller has one at a time per
+               # experiment; a client flooding its connection waits on its side instead of
+               # filling this server with requests (kubelet's probes come on a connection of their own)
+               ("grpc.max_concurrent_streams", MAX_STREAMS)]
     server = grpc.aio.server(options=options)
     add_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
