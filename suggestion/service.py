@@ -20,7 +20,7 @@ from katib_suggestion.errors import (
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.pipeline import Suggester
 from katib_suggestion.scheduler import FairExecutor
-from katib_suggestion.wire import MalformedRequest, tolerant_parser
+from katib_suggestion.wire import MalformedRequest, experiment_name, parse_request, raw_request
 from katib_validators.budget import MAX_EXPERIMENT_BYTES
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def add_to_server(servicer: SuggestionServicer, server: grpc.Server) -> None:
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
             getattr(servicer, name),
-            request_deserializer=tolerant_parser(request_type, max_bytes),
+            request_deserializer=raw_request(request_type, max_bytes),
             response_serializer=reply_type.SerializeToString)
         for name, request_type, reply_type, max_bytes in (
             ("GetSuggestions", api_pb2.GetSuggestionsRequest, api_pb2.GetSuggestionsReply, None),
@@ -103,23 +103,28 @@ class SuggestionServicer:
         return await self._call("ValidateAlgorithmSettings", request, context, self._validate_pool, self._validate,
                                 fail_closed=True)
 
-    def _suggest(self, request, facts: dict):
+    def _suggest(self, data: bytes, facts: dict):
+        request = parse_request(api_pb2.GetSuggestionsRequest, data)
+        _reject_malformed(request)
         facts["count"] = request.current_request_number
         return self._suggester.suggest(request, facts)
 
-    def _validate(self, request, facts: dict):
+    def _validate(self, data: bytes, facts: dict):
+        request = parse_request(api_pb2.ValidateAlgorithmSettingsRequest, data)
+        _reject_malformed(request)
         facts["algorithm"] = request.experiment.spec.algorithm.algorithm_name
         self._suggester.validate(request.experiment)
         return api_pb2.ValidateAlgorithmSettingsReply()
 
-    async def _call(self, method: str, request, context, pool: FairExecutor, work: Callable, fail_closed=False):
+    async def _call(self, method: str, data, context, pool: FairExecutor, work: Callable, fail_closed=False):
+        """Queue ``work(data, facts)`` as one of its experiment's jobs; only a glance at the bytes here."""
         start = time.perf_counter()
         facts: dict = {}
         try:
-            _reject_malformed(request)
-            facts["experiment"] = request.experiment.name[:LOGGED_NAME]
-            job = pool.submit(request.experiment.name, request.ByteSize(), work, request, facts)
-            reply = await asyncio.wrap_future(job)
+            _reject_malformed(data)
+            name = experiment_name(data)
+            facts["experiment"] = name[:LOGGED_NAME]
+            reply = await asyncio.wrap_future(pool.submit(name, len(data), work, data, facts))
         except asyncio.CancelledError:
             # the caller gave up (deadline or disconnect); a call still queued is dropped unrun
             self._log(method, facts, start, grpc.StatusCode.CANCELLED)
