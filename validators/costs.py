@@ -55,9 +55,9 @@ COSTS: dict[tuple[str, str], CostModel] = {
     # took 11.3 s in a whole call against 10 s estimated for its 343 model points before it was added)
     ("hyperopt", "tpe"): CostModel(
         call_trial=5e-5, call_trial_parameter=1.3e-5, point=0.003, parameter=0.0033, trial=1.5e-5,
-        trial_parameter=5.7e-6, candidate_parameter=2.7e-5, candidate_trial=6.8e-8, candidate_value=4e-8, bytes_trial=1700,
-        bytes_trial_parameter=400, bytes_candidate_trial=45, bytes_candidate_value=9, candidates="n_EI_candidates",
-        window="model", budget_mib=HYPEROPT_MIB),
+        trial_parameter=5.7e-6, candidate_parameter=2.7e-5, candidate_trial=6.8e-8, candidate_value=4e-8,
+        bytes_trial=1700, bytes_trial_parameter=400, bytes_candidate_trial=45, bytes_candidate_value=9,
+        candidates="n_EI_candidates", window="model", budget_mib=HYPEROPT_MIB),
     ("hyperopt", "anneal"): CostModel(
         call_trial_parameter=1.6e-5, point=6e-4, parameter=4e-4, value=7e-8, trial=1e-5, trial_parameter=1.1e-6,
         bytes_trial=1700, bytes_trial_parameter=350, window="model", budget_mib=HYPEROPT_MIB),
