@@ -48,17 +48,30 @@ class Config:
 
 
 class _Loop:
-    """An asyncio event loop on a daemon thread, driven from synchronous code."""
+    """An asyncio event loop on a daemon thread, driven from synchronous code.
+
+    One per process, shared by every server it starts (tests, the local runner
+    and the quality gate start several in turn): grpc.aio polls its completion
+    queue from the loops it has seen, and a stopped loop left behind makes it
+    fail with a closed file descriptor.
+    """
+
+    _shared: _Loop | None = None
+    _lock = threading.Lock()
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="grpc-aio", daemon=True).start()
 
+    @classmethod
+    def shared(cls) -> _Loop:
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
     def run(self, coroutine, timeout: float | None = None):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 class ServerHandle:
@@ -81,7 +94,6 @@ class ServerHandle:
         def finished(_future) -> None:
             for pool in self.pools:
                 pool.shutdown()
-            self._loop.close()
             stopped.set()
 
         asyncio.run_coroutine_threadsafe(self._server.stop(grace), self._loop.loop).add_done_callback(finished)
@@ -123,13 +135,12 @@ def make_server(config: Config) -> Running:
     pools = (FairExecutor(config.max_workers, "suggest"), FairExecutor(1, "validate"))
     servicer = SuggestionServicer(Suggester(config.backend, backend), metrics,
                                   suggest_pool=pools[0], validate_pool=pools[1])
-    loop = _Loop()
+    loop = _Loop.shared()
     try:
         server, health_servicer, port = loop.run(_build(config, servicer))
     except BaseException:
         for pool in pools:
             pool.shutdown()
-        loop.close()
         raise
     return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, backend, loop)
 
