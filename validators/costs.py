@@ -39,7 +39,7 @@ COSTS: dict[tuple[str, str], CostModel] = {
     ("optuna", "multivariate-tpe"): CostModel(**{
         **_OPTUNA_TPE, "call_trial": 5.3e-5, "call_trial_parameter": 1.4e-5, "point": 0.01, "parameter": 0.0015,
         "trial": 2.6e-5, "trial_parameter": 0.0, "trial_value": 7.8e-7, "candidate_parameter": 2.1e-5,
-        "candidate_trial": 1.2e-7, "candidate_value": 9e-8}, joint=True),
+        "candidate_trial": 1.2e-7, "candidate_value": 9e-8, "bytes_trial": 1800}, joint=True),
     # the random sampler ignores the history (only the batch so far reaches it); the
     # study checks every trial against every list value
     ("optuna", "random"): CostModel(
