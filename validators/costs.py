@@ -8,6 +8,9 @@ categorical list of 1,000 to 30,000 values, 0 to 4,000 trials, batches of 4 to
 256 points, 24 to 5,000 TPE candidates. Time constants: the command's ``--fit``
 (least squares on relative error, scaled until no probe exceeds it), rounded up
 by about a third; memory constants set from the probes that isolate each term.
+The measurements behind them are in benchmarks/cost_model.jsonl
+(``python benchmarks/cost_model.py --load benchmarks/cost_model.jsonl`` reprints them
+against the current constants).
 
 The memory budget of each backend is its image's limit (manifests) minus its
 idle server and a 10,000-trial request: optuna 128Mi - 61 - 30, hyperopt
