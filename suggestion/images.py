@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from katib_suggestion import __version__
 
-REPOSITORY_PREFIX = "ghcr.io/katib-suggest/"
+REGISTRY = "ghcr.io/katib-suggest"  # registry and path the release workflow pushes to
 IMAGE_PREFIX = "katib-suggest-"
 
 
-def image_for(backend: str, version: str = __version__) -> str:
-    """Our published image for ``backend``, e.g. ghcr.io/katib-suggest/katib-suggest-optuna:0.1.0."""
-    return f"{REPOSITORY_PREFIX}{IMAGE_PREFIX}{backend}:{version}"
+def image_for(backend: str, version: str = __version__, registry: str = REGISTRY) -> str:
+    """Our image for ``backend``, e.g. ghcr.io/katib-suggest/katib-suggest-optuna:0.1.0; ``registry``
+    names a mirror (``registry.example.com/ml``) that holds the same images under the same names."""
+    return f"{registry.rstrip('/')}/{IMAGE_PREFIX}{backend}:{version}"
 
 
 def backend_of(image: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -11,14 +12,28 @@ def configure_logging(level: str, log_format: str) -> None:
     """Root logging for the process; only the CLI calls this (never at import)."""
     handler = logging.StreamHandler()
     if log_format == "json":
-        from pythonjsonlogger.json import JsonFormatter
-
-        # fields passed with extra= (experiment, algorithm, code, duration_ms, ...) become JSON keys
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                           rename_fields={"levelname": "level", "asctime": "time"}))
+        handler.setFormatter(_json_formatter())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def iso_utc(created: float) -> str:
+    """ISO 8601 in UTC with milliseconds, e.g. 2026-11-29T22:33:33.508Z: log collectors parse it as is."""
+    moment = datetime.fromtimestamp(created, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _json_formatter() -> logging.Formatter:
+    from pythonjsonlogger.json import JsonFormatter
+
+    class Formatter(JsonFormatter):
+        def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+            return iso_utc(record.created)
+
+    # fields passed with extra= (experiment, algorithm, code, duration_ms, ...) become JSON keys
+    return Formatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                     rename_fields={"levelname": "level", "asctime": "time"})
 
 
 class CallMetrics:

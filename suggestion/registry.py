@@ -1,4 +1,8 @@
-"""Backend name -> the module that implements it, imported only when a server asks for it."""
+"""Backend name -> the object that implements it, imported only when a server asks for it.
+
+Names come from the catalog (entry points: ours and plugins alike); each
+declaration's ``backend`` string says where its ``suggest`` lives.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +13,40 @@ import threading
 
 from katib_suggestion.backend import Backend
 from katib_suggestion.errors import BackendUnavailable
-from katib_validators.catalog import BACKENDS
+from katib_validators.catalog import Registered, registered
 
-# Each module defines BACKEND (an object with the Backend interface); the
-# optional extra of the same name installs its libraries.
-_MODULES = {name: f"katib_suggestion.backends.{name}_backend" for name in BACKENDS}
-# Libraries each backend needs, checked at start-up without importing them: the
-# imports take 0.5 to 1.5 s, which a server spends after it reports SERVING.
-_LIBRARIES = {"optuna": ("optuna", "cmaes", "scipy"), "hyperopt": ("hyperopt", "scipy"),
-              "skopt": ("skopt", "sklearn", "scipy")}
 log = logging.getLogger(__name__)
 
 
+def declared(name: str) -> Registered:
+    """The declaration of backend ``name``; BackendUnavailable lists the installed ones otherwise."""
+    backends = registered()
+    if name not in backends:
+        raise BackendUnavailable(f"unknown backend {name!r}; choose one of {', '.join(backends)}")
+    return backends[name]
+
+
+def install_hint(entry: Registered) -> str:
+    return entry.plugin.install or f"pip install --force-reinstall {entry.project}"
+
+
 def load_backend(name: str) -> Backend:
-    """Import a backend; BackendUnavailable names the extra to install when its library is missing."""
-    if name not in _MODULES:
-        raise BackendUnavailable(f"unknown backend {name!r}; choose one of {', '.join(_MODULES)}")
+    """Import a backend; BackendUnavailable names what to install when it cannot load."""
+    entry = declared(name)
+    module_name, _, attribute = entry.plugin.backend.partition(":")
     try:
-        module = importlib.import_module(_MODULES[name])
+        module = importlib.import_module(module_name)
     except ImportError as error:
         raise BackendUnavailable(
-            f"the {name} backend cannot load ({error}); install it with: pip install 'katib-suggest[{name}]'"
-        ) from error
-    return module.BACKEND
+            f"the {name} backend cannot load ({error}); install it with: {install_hint(entry)}") from error
+    except Exception as error:  # a plugin's module failing at import: name it rather than crash the caller
+        raise BackendUnavailable(f"the {name} backend of {entry.distribution} fails at import "
+                                 f"({type(error).__name__}: {error})") from error
+    backend = getattr(module, attribute, None)
+    if not callable(getattr(backend, "suggest", None)):
+        raise BackendUnavailable(f"the {name} backend of {entry.distribution} declares {entry.plugin.backend}, "
+                                 "which is not an object with a suggest(request) method")
+    return backend
 
 
 class DeferredBackend:
@@ -42,12 +57,11 @@ class DeferredBackend:
     """
 
     def __init__(self, name: str):
-        if name not in _MODULES:
-            raise BackendUnavailable(f"unknown backend {name!r}; choose one of {', '.join(_MODULES)}")
-        missing = [lib for lib in _LIBRARIES.get(name, ()) if importlib.util.find_spec(lib) is None]
+        entry = declared(name)
+        missing = [lib for lib in entry.plugin.requires if importlib.util.find_spec(lib) is None]
         if missing:
             raise BackendUnavailable(f"the {name} backend needs {', '.join(missing)}; install it with: "
-                                     f"pip install 'katib-suggest[{name}]'")
+                                     f"{install_hint(entry)}")
         self.name = name
 
     def warm_up(self) -> threading.Thread:

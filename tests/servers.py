@@ -40,11 +40,11 @@ def katib_suggest() -> str:
 class ServerProcess:
     """`katib-suggest serve` as a child process, exactly as the container runs it."""
 
-    def __init__(self, backend: str = "optuna", port: int | None = None, extra=(), env=None):
+    def __init__(self, backend: str = "optuna", port: int | None = None, extra=(), env=None, command=None):
         self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
-        args = [katib_suggest(), "serve", "--backend", backend, "--host", "127.0.0.1", "--port", str(self.port),
-                *extra]
+        args = [*(command or [katib_suggest()]), "serve", "--backend", backend, "--host", "127.0.0.1",
+                "--port", str(self.port), *extra]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         env={**os.environ, **(env or {})})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import json
 import re
 import shlex
@@ -12,12 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 # what the wheel is built from: the packages of setup.cfg plus the build metadata
 PACKAGE_SOURCES = {"pyproject.toml", "setup.cfg", "README.md", "proto/", "suggestion/", "validators/"}
+PLUGIN_WHEELS = "docker/plugins/"  # the only other thing the build context sends
+CONSTRAINTS = "docker/constraints/"  # pinned versions per backend, written by docker/lock.py
 
 
 @dataclass
@@ -111,19 +117,38 @@ def test_wheel_is_built_from_the_package_sources_only():
     # BuildKit's per-Dockerfile ignore file: everything out, the sources back in
     ignore = [w for w in (ROOT / "docker" / "Dockerfile.dockerignore").read_text().split("\n")
               if w and not w.startswith("#")]
-    assert ignore[0] == "*" and {w[1:] for w in ignore if w.startswith("!")} == PACKAGE_SOURCES
+    sent = {w[1:] for w in ignore if w.startswith("!")}
+    assert ignore[0] == "*" and sent == PACKAGE_SOURCES | {PLUGIN_WHEELS, CONSTRAINTS}
 
 
-def test_each_image_installs_only_its_own_extra():
+def test_each_image_installs_only_its_own_extra_or_its_plugin():
     installs = [line for s in stages()[1] for line in s.all("RUN") if "pip install" in line]
     assert len(installs) == 1
-    # the install target is the wheel (set as $1 from its glob) with one extra
-    target = re.search(r'pip install [^"]*"(\S+)"', installs[0]).group(1)
-    assert target == "$1[${BACKEND}]", "install exactly the image's backend extra, never [all]"
+    # the install targets are the wheel (set as $1 from its glob) with one extra, or the wheel and the plugin
+    # the install targets ("$@") come last, after the options
+    assert re.search(r'pip install (--\S+ (\S+ )?)*"\$@"', installs[0]), "install exactly the targets chosen below"
     assert "set -- /dist/katib_suggest-*.whl" in installs[0]
+    assert 'if [ -n "${PLUGIN}" ]; then set -- "$1" "${PLUGIN}"; else set -- "$1[${BACKEND}]"; fi' in installs[0], \
+        "install exactly the image's backend extra (never [all]), or the plugin that brings its own libraries"
     venv_stage = next(s for s in stages()[1] if s.name == "venv")
-    assert "BACKEND" in venv_stage.all("ARG") and 'test -n "${BACKEND}"' in installs[0]
+    assert {"BACKEND", 'PLUGIN=""'} <= set(venv_stage.all("ARG")) and 'test -n "${BACKEND}"' in installs[0]
+    assert "--find-links /plugins" in installs[0] and "docker/plugins/ /plugins/" in venv_stage.all("COPY")
     assert "load_backend" in installs[0], "the build fails when the backend does not import"
+
+
+def test_plugin_build_installs_the_wheel_and_the_plugin_with_the_same_runtime():
+    """The install line's shell, run for a plugin and for a built-in backend, picks the right targets."""
+    line = next(line for s in stages()[1] for line in s.all("RUN") if "pip install" in line)
+    choose = next(part.strip() for part in line.split("&&") if part.strip().startswith("if "))
+    for plugin, backend, expected in (("katib-suggest-nevergrad==0.1.0", "nevergrad",
+                                       ["/dist/katib_suggest-0.1.0-py3-none-any.whl",
+                                        "katib-suggest-nevergrad==0.1.0"]),
+                                      ("", "optuna", ["/dist/katib_suggest-0.1.0-py3-none-any.whl[optuna]"])):
+        script = f'set -- /dist/katib_suggest-0.1.0-py3-none-any.whl; {choose}; printf "%s\\n" "$@"'
+        result = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=30,
+                                env={"PLUGIN": plugin, "BACKEND": backend, "PATH": "/usr/bin:/bin"})
+        assert result.stdout.split("\n")[:-1] == expected, result.stderr
+    assert runtime_stage().all("COPY") == ["--from=venv /opt/venv /opt/venv"]  # a plugin image's runtime is the same
 
 
 def test_no_pythonpath_no_shell_wrapper():
@@ -160,3 +185,59 @@ def test_release_takes_image_names_from_images_py():
     assert "katib_suggestion.images" in text and "image_for" in text
     assert "ghcr.io/katib-suggest" not in text, "image names live in suggestion/images.py only"
     assert "docker/Dockerfile" in text and "BACKEND=" in text
+
+
+def _lock_module():
+    spec = importlib.util.spec_from_file_location("docker_lock", ROOT / "docker" / "lock.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LOCK = _lock_module()
+
+
+def test_each_image_installs_with_its_backends_constraints():
+    venv_stage = next(s for s in stages()[1] if s.name == "venv")
+    assert f"{CONSTRAINTS} /constraints/" in venv_stage.all("COPY")
+    (install,) = [line for line in venv_stage.all("RUN") if "pip install" in line]
+    # our backends' pins; a plugin may bring /plugins/<backend>.constraints.txt, else it installs unpinned
+    assert 'constraints="/constraints/${BACKEND}.txt"' in install and '--constraint "${constraints}"' in install
+    global_args, _ = stages()
+    assert global_args["PYTHON_IMAGE"] == f"python:{LOCK.PYTHON}-slim", "lock for the image's Python"
+    extras = configparser.ConfigParser()
+    extras.read(ROOT / "setup.cfg")
+    assert set(LOCK.BACKENDS) <= set(extras["options.extras_require"])
+    assert {p.stem for p in (ROOT / CONSTRAINTS).glob("*.txt")} == set(LOCK.BACKENDS)
+
+
+def pins(path: Path) -> dict[str, str]:
+    """name -> pinned version of the lines that apply to the image (Python 3.11 on Linux)."""
+    environment = {**default_environment(), "python_version": LOCK.PYTHON, "python_full_version": f"{LOCK.PYTHON}.7",
+                   "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
+    result = {}
+    for line in path.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        requirement = Requirement(line)
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==", f"{path.name}: {line} is not pinned"
+        if requirement.marker is None or requirement.marker.evaluate(environment):
+            name = canonicalize_name(requirement.name)
+            assert name not in result, f"{path.name}: {requirement.name} pinned twice"
+            result[name] = specifier.version
+    return result
+
+
+@pytest.mark.parametrize("backend", LOCK.BACKENDS)
+def test_constraints_are_current_with_setup_cfg(backend):
+    path = ROOT / CONSTRAINTS / f"{backend}.txt"
+    recorded = [line for line in path.read_text().splitlines() if line.startswith(LOCK.HASH_PREFIX)]
+    assert recorded == [LOCK.HASH_PREFIX + LOCK.inputs_hash(backend)], (
+        f"{path.relative_to(ROOT)} is stale against setup.cfg: run `pip install uv && python docker/lock.py`")
+    pinned = pins(path)
+    for line in LOCK.inputs(backend):
+        requirement = Requirement(line)
+        version = pinned.get(canonicalize_name(requirement.name))  # ruamel.yaml is pinned as ruamel-yaml
+        assert version is not None, f"{path.name} pins no {requirement.name}"
+        assert requirement.specifier.contains(version, prereleases=True), (path.name, line, version)

@@ -23,7 +23,7 @@ from katib_api import api_pb2_grpc
 from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import BACKENDS, served_by
 from servers import ServerProcess, free_port, log_lines
-from test_dockerfiles import PACKAGE_SOURCES, ROOT, runtime_stage
+from test_dockerfiles import CONSTRAINTS, PACKAGE_SOURCES, ROOT, runtime_stage
 
 IMAGE_VENV = "/opt/venv"  # where the Dockerfile puts the environment
 
@@ -55,14 +55,16 @@ def wheel(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def image_environments(wheel, tmp_path_factory):
-    """backend -> venv with the wheel and only that extra; built once per session, on first use."""
+    """backend -> venv with the wheel, only that extra and the image's pinned versions; built once per
+    session, on first use."""
     cache: dict[str, Path] = {}
 
     def environment(backend: str) -> Path:
         if backend not in cache:
             target = tmp_path_factory.mktemp(f"venv-{backend}")
             venv.create(target, with_pip=False)
-            pip("--python", str(target / "bin" / "python"), "install", "--quiet", f"{wheel}[{backend}]")
+            pip("--python", str(target / "bin" / "python"), "install", "--quiet",
+                "--constraint", str(ROOT / CONSTRAINTS / f"{backend}.txt"), f"{wheel}[{backend}]")
             cache[backend] = target
         return cache[backend]
 

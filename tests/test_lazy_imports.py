@@ -39,3 +39,9 @@ load_backend("optuna").suggest(SuggestionRequest(experiment, (), 2, seed=1))
 def test_the_cli_does_not_import_any_backend():
     modules = _modules_after("from katib_suggestion.cli import build_parser; build_parser()")
     assert not {"optuna", "hyperopt", "skopt", "grpc"} & modules
+
+
+def test_reading_the_catalog_imports_declarations_only():
+    modules = _modules_after("from katib_validators.catalog import ALGORITHMS, BACKENDS; print(len(ALGORITHMS))")
+    assert not {"optuna", "hyperopt", "skopt", "grpc", "numpy", "katib_suggestion.backends.optuna_backend"} & modules
+    assert "katib_suggestion.backends.builtin" in modules  # the declarations, found through entry points

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from katib_suggestion.deploy.katib_config import merge, read
+from katib_suggestion.deploy.katib_config import render as render_config
+from katib_suggestion.deploy.routes import PREFIXED, UPSTREAM_BACKENDS, routes
+from katib_suggestion.deploy.routes import UPSTREAM as UPSTREAM_NAMES
 from katib_suggestion.images import backend_of, image_for
 from katib_validators.catalog import BACKENDS, served_by
 
@@ -23,6 +27,9 @@ KATIB_NAMESPACE = "kubeflow"
 UPSTREAM = {"random": "hyperopt", "tpe": "hyperopt", "grid": "optuna", "multivariate-tpe": "optuna",
             "bayesianoptimization": "skopt", "cmaes": "goptuna", "sobol": "goptuna",
             "hyperband": "hyperband", "enas": "enas", "darts": "darts", "pbt": "pbt"}
+# Katib v0.19.0's own katib-config of the standalone install (tests/data/upstream-katib/SOURCE.md)
+UPSTREAM_DEFAULT = ROOT / "tests/data/upstream-katib/manifests/v1beta1/installs/katib-standalone/katib-config.yaml"
+GENERATED = {"base": UPSTREAM_NAMES, "overlays/prefixed-names": PREFIXED}
 
 
 def render(kustomization: str) -> list[dict]:
@@ -203,3 +210,31 @@ def test_katib_suggest_validate_catches_a_wrong_image(rendered, tmp_path):
 def test_manifests_reference_nothing_in_examples():
     for path in MANIFESTS.rglob("*.yaml"):
         assert "examples/" not in path.read_text(), path
+
+
+def without(config: dict, names) -> dict:
+    """``config`` without the suggestion entries of ``names``."""
+    result = copy.deepcopy(config)
+    result["runtime"]["suggestions"] = [e for e in result["runtime"]["suggestions"] if e["algorithmName"] not in names]
+    return result
+
+
+def test_our_map_of_upstream_is_upstreams():
+    assert UPSTREAM_BACKENDS == UPSTREAM
+    entries = yaml.safe_load(UPSTREAM_DEFAULT.read_text())["runtime"]["suggestions"]
+    images = {e["algorithmName"]: e["image"] for e in entries}
+    assert {name: image.rsplit("suggestion-", 1)[1].split(":")[0] for name, image in images.items()} == UPSTREAM
+
+
+@pytest.mark.parametrize("folder", sorted(GENERATED))
+def test_katib_config_files_are_what_the_merge_command_writes(folder):
+    """Fresh-install files = `katib-suggest katib-config` on Katib v0.19.0's own file (no drift)."""
+    path = MANIFESTS / folder / "katib-config.yaml"
+    text = path.read_text()
+    document = read(text)
+    config, changes = merge(document.config, routes(GENERATED[folder]))
+    assert not changes and render_config(document, config) == text, (
+        f"stale: katib-suggest katib-config {path.relative_to(ROOT)} --algorithms {GENERATED[folder]} -o "
+        f"{path.relative_to(ROOT)}")
+    routed = routes(GENERATED[folder])
+    assert without(config, routed) == without(yaml.safe_load(UPSTREAM_DEFAULT.read_text()), routed)

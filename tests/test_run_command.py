@@ -93,25 +93,58 @@ def test_run_drives_a_tiny_experiment_with_real_parallel_trial_processes(tmp_pat
     assert f"Best trial {best['trial']}: loss=" in printed
     assert _spans_overlap(tmp_path / "spans.txt"), "trials did not run in parallel"
     assert (out / "trials" / f"{best['trial']}.log").read_text().startswith("$ ")
+    for row in rows:  # timings in UTC, ISO 8601
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", row["start"]), row["start"]
+        assert row["start"] <= row["end"] and float(row["seconds"]) >= 0
     if importlib.util.find_spec("matplotlib"):  # plots are optional (the bench extra)
         assert (out / "convergence.png").stat().st_size > 10_000
 
 
-def test_too_many_failed_trials_fail_the_experiment(tmp_path, capsys):
-    path = _experiment(tmp_path, [sys.executable, "-c", "import sys; sys.exit(1)"], maxFailedTrialCount=2)
+def test_failed_trials_reaching_the_limit_fail_the_experiment_with_their_stderr(tmp_path, capsys):
+    crash = "import sys; print('epoch 1'); sys.exit('CUDA out of memory: tried to allocate 2 GiB')"
+    path = _experiment(tmp_path, [sys.executable, "-c", crash], maxFailedTrialCount=2, parallelTrialCount=1)
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plot"]) == 1
     printed = capsys.readouterr().out
-    # trials that end together are counted together, as in Katib: 3 or more failed
-    assert re.search(r"Experiment tiny-run Failed: [3-5] trials failed, more than maxFailedTrialCount 2", printed)
-    assert "exit status 1" in printed
-
-
-def test_a_trial_past_its_timeout_fails(tmp_path, capsys):
-    path = _experiment(tmp_path, [sys.executable, "-c", "import time; time.sleep(30)"], maxTrialCount=3,
-                       parallelTrialCount=3, maxFailedTrialCount=3)
-    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plot", "--trial-timeout", "0.5"]) == 0
+    # Katib fails the Experiment as soon as failed trials reach maxFailedTrialCount: 2, not 3
+    assert "Experiment tiny-run Failed: 2 trials failed, maxFailedTrialCount is 2; 2 trials finished" in printed
+    assert "exit status 1 (and 1 more trials)" in printed
+    assert "  | CUDA out of memory: tried to allocate 2 GiB" in printed
     rows = list(csv.DictReader((tmp_path / "out" / "trials.csv").open()))
-    assert [r["message"] for r in rows] == ["timed out after 0.5 s"] * 3
+    assert [r["message"] for r in rows] == ["exit status 1: CUDA out of memory: tried to allocate 2 GiB"] * 2
+
+
+def test_trials_that_print_nothing_fail_and_no_plot_is_drawn(tmp_path, capsys):
+    path = _experiment(tmp_path, [sys.executable, "-c", "pass"], maxTrialCount=2, parallelTrialCount=2,
+                       maxFailedTrialCount=2)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "convergence.png").write_bytes(b"an earlier run's plot")
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert "Failed trial tiny-run-" in captured.out and "no loss=<number> line in stdout" in captured.out
+    assert "no successful trial" in captured.out
+    assert "no plot: no trial succeeded" in captured.err
+    assert not (tmp_path / "out" / "convergence.png").exists()
+
+
+def test_a_shorter_run_lowers_the_failed_trial_limit_instead_of_refusing(tmp_path, capsys):
+    path = ROOT / "examples" / "run-branin.yaml"  # maxFailedTrialCount 3, parallelTrialCount 4
+    assert main(["run", str(path), "--max-trials", "2", "--out", str(tmp_path), "--no-plot"]) == 0
+    captured = capsys.readouterr()
+    assert "note: maxFailedTrialCount 3 lowered to 2 to fit --max-trials 2" in captured.err
+    assert "note: parallelTrialCount 4 lowered to 2 to fit --max-trials 2" in captured.err
+    assert "Succeeded: maxTrialCount reached; 2 trials finished (2 succeeded, 0 failed)" in captured.out
+    # a built-in function writes no trial logs, and the output does not claim any
+    assert f"trials.csv: {tmp_path / 'trials.csv'}" in captured.out and "trial logs" not in captured.out
+    assert not (tmp_path / "trials").exists()
+    # logs at WARNING during a run (no line per call through the progress), the final progress line once
+    assert " INFO " not in captured.err and captured.err.count("run-branin trials: 2/2") == 1
+
+
+def test_log_level_given_brings_the_call_logs_back(tmp_path, capsys):
+    path = ROOT / "examples" / "run-branin.yaml"
+    args = ["--log-level", "info", "run", str(path), "--max-trials", "4", "--out", str(tmp_path), "--no-plot"]
+    assert main(args) == 0
+    assert "rpc=GetSuggestions" in capsys.readouterr().err
 
 
 def test_builtin_function_against_a_running_server(tmp_path, capsys):

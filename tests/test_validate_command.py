@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import subprocess
 import sys
 import textwrap
@@ -12,10 +14,21 @@ import yaml
 from katib_suggestion.cli import main
 from katib_suggestion.images import backend_of, image_for
 from katib_validators.catalog import BACKENDS, served_by
-from test_validators_rules import BASE
+from test_validators_rules import BASE as UNANNOTATED
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+def _annotated(doc: dict) -> dict:
+    """``doc`` with the Istio opt-out on its Job's pod template, so it draws no warning."""
+    doc = copy.deepcopy(doc)
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["metadata"] = {
+        "annotations": {"sidecar.istio.io/inject": "false"}}
+    return doc
+
+
+BASE = _annotated(UNANNOTATED)
 
 
 def _write(tmp_path: Path, name: str, *documents) -> str:
@@ -34,8 +47,8 @@ def _config(*entries) -> dict:
             "runtime": {"suggestions": [{"algorithmName": n, "image": i} for n, i in entries]}}
 
 
-def test_valid_experiment_exits_0(tmp_path, capsys):
-    assert _run(capsys, _write(tmp_path, "ok.yaml", BASE)) == (0, [])
+def test_valid_experiment_exits_0_and_says_so_on_stdout(tmp_path, capsys):
+    assert _run(capsys, _write(tmp_path, "ok.yaml", BASE)) == (0, ["1 file(s) valid"])
 
 
 def test_problems_print_file_field_message_and_exit_1(tmp_path, capsys):
@@ -77,7 +90,7 @@ def test_backend_flag_pins_the_backend(tmp_path, capsys):
     gamma = {**BASE, "spec": {**BASE["spec"], "algorithm": {
         "algorithmName": "tpe", "algorithmSettings": [{"name": "gamma", "value": "0.3"}]}}}
     path = _write(tmp_path, "gamma.yaml", gamma)
-    assert _run(capsys, path) == (0, [])  # hyperopt's tpe takes gamma
+    assert _run(capsys, path) == (0, ["1 file(s) valid"])  # hyperopt's tpe takes gamma
     status, lines = _run(capsys, "--backend", "optuna", path)
     assert status == 1 and "algorithmSettings[0].name: unknown setting" in lines[0]
 
@@ -85,7 +98,7 @@ def test_backend_flag_pins_the_backend(tmp_path, capsys):
 def test_katib_config_maps_algorithms_to_images_that_serve_them(tmp_path, capsys):
     entries = [(name, image_for(backend)) for backend in BACKENDS for name in served_by(backend)]
     good = _config(*entries, ("hyperband", "docker.io/kubeflowkatib/suggestion-hyperband:v0.17.0"))
-    assert _run(capsys, _write(tmp_path, "good.yaml", good)) == (0, [])
+    assert _run(capsys, _write(tmp_path, "good.yaml", good)) == (0, ["1 file(s) valid"])
     bad = _config(("grid", "registry:5000/me/katib-suggest-hyperopt:dev"), ("tpe", "x/katib-suggest-nope:1"))
     bad["runtime"]["suggestions"].append("not-a-mapping")
     path = _write(tmp_path, "bad.yaml", bad)
@@ -114,8 +127,8 @@ def test_image_naming(image, backend):
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_examples_validate(example, capsys):
-    assert _run(capsys, str(example)) == (0, [])
+def test_examples_validate_without_warnings(example, capsys):
+    assert _run(capsys, "--strict", str(example)) == (0, ["1 file(s) valid"])
 
 
 def test_an_example_for_every_algorithm_key():
@@ -141,3 +154,46 @@ def test_installed_command_in_a_subprocess(tmp_path):
     lines = result.stdout.splitlines()
     assert f"{bad}: spec.maxTrialCount: must be greater than 0 (got 0)" in lines
     assert all(line.startswith(f"{bad}: ") for line in lines)
+    result = subprocess.run([str(script), "validate", str(EXAMPLES[0])], capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "1 file(s) valid\n", "")
+
+
+def test_warnings_come_after_errors_and_fail_only_with_strict(tmp_path, capsys):
+    quiet, noisy = _write(tmp_path, "quiet.yaml", BASE), _write(tmp_path, "noisy.yaml", UNANNOTATED)
+    status, lines = _run(capsys, noisy, quiet)
+    assert status == 0
+    assert lines == [f"{noisy}: warning: spec.trialTemplate.trialSpec.spec.template.metadata.annotations: add "
+                     'sidecar.istio.io/inject: "false": where the namespace injects Istio sidecars, the sidecar keeps '
+                     "the pod running after training ends and the trial never completes (harmless without Istio)",
+                     "2 file(s) valid, 1 warning (--strict fails on them)"]
+    status, strict_lines = _run(capsys, "--strict", noisy, quiet)
+    assert status == 1 and strict_lines == lines[:1]
+    bad = _write(tmp_path, "bad.yaml", {**UNANNOTATED, "metadata": {"name": "Bad_Name"}})
+    status, lines = _run(capsys, noisy, bad)
+    assert status == 1
+    assert [line.split(": ")[1] for line in lines] == ["metadata.name", "warning", "warning"]
+
+
+def test_json_format_lists_every_problem_with_its_severity(tmp_path, capsys):
+    noisy = _write(tmp_path, "noisy.yaml", UNANNOTATED)
+    bad = _write(tmp_path, "bad.yaml", {"apiVersion": "v1", "kind": "Namespace"}, BASE,
+                 {**BASE, "spec": {**BASE["spec"], "maxTrialCount": 0}})
+    assert main(["validate", "--format", "json", noisy, bad, str(tmp_path / "missing.yaml")]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert {k: report[k] for k in ("valid", "exit_code", "files", "errors", "warnings")} == {
+        "valid": False, "exit_code": 2, "files": 3, "errors": 2, "warnings": 1}
+    by_field = {(p["file"], p["document"], p["field"]): p for p in report["problems"]}
+    assert by_field[(noisy, None, "spec.trialTemplate.trialSpec.spec.template.metadata.annotations")][
+        "severity"] == "warning"
+    counted = by_field[(bad, 3, "spec.maxTrialCount")]
+    assert counted["severity"] == "error" and counted["value"] == 0 and "greater than 0" in counted["message"]
+    unreadable = by_field[(str(tmp_path / "missing.yaml"), None, "")]
+    assert unreadable["message"].startswith("cannot read: ") and "value" not in unreadable
+
+
+def test_json_format_of_a_valid_file_under_strict(tmp_path, capsys):
+    noisy = _write(tmp_path, "noisy.yaml", UNANNOTATED)
+    assert main(["validate", "--format", "json", noisy]) == 0
+    assert json.loads(capsys.readouterr().out)["valid"] is True
+    assert main(["validate", "--format", "json", "--strict", noisy]) == 1
+    assert json.loads(capsys.readouterr().out)["exit_code"] == 1

@@ -341,7 +341,7 @@ RULES: dict[str, list[tuple[str, Any, str | None]]] = {
         ("missing", edit(("spec.trialTemplate", _DELETE)), TT),
     ],
     "template.primary_container": [
-        ("named", edit(("spec.trialTemplate.primaryContainerName", "main")), OK),
+        ("named", edit(("spec.trialTemplate.primaryContainerName", "training")), OK),
         ("missing", edit(("spec.trialTemplate.primaryContainerName", _DELETE)), f"{TT}.primaryContainerName"),
     ],
     "template.source": [

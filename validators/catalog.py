@@ -1,22 +1,123 @@
-"""Every algorithm of every backend, by the names users write in algorithmName."""
+"""Every algorithm of every installed backend, by the names users write in algorithmName.
+
+Backends are found one way: entry points in the group ``katib_suggest.backends``
+(katib-suggest's own optuna, hyperopt and skopt first, then plugins by
+distribution name). Each entry point names a ``BackendPlugin`` declaration,
+which holds data only; reading the catalog never imports an optimisation
+library. The catalog is read once per process, on first use; a broken plugin
+stops every command then, with a message naming its distribution.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+
+from katib_suggestion.plugin import ENTRY_POINT_GROUP, BackendPlugin, PluginError
 from katib_validators.algorithm import Algorithm
-from katib_validators.hyperopt_algorithms import HYPEROPT_ALGORITHMS
-from katib_validators.optuna_algorithms import OPTUNA_ALGORITHMS
-from katib_validators.skopt_algorithms import SKOPT_ALGORITHMS
+from katib_validators.plugin_checks import declaration_problems
 
-# Backends register here; each tuple is declared once, next to its schemas.
-ALGORITHMS: tuple[Algorithm, ...] = (*OPTUNA_ALGORITHMS, *HYPEROPT_ALGORITHMS, *SKOPT_ALGORITHMS)
+OWN_DISTRIBUTION = "katib-suggest"
+# setuptools writes entry points sorted by name; ours keep the order users knew (an
+# algorithmName served by several backends resolves to the first when none is named)
+OWN_ORDER = ("optuna", "hyperopt", "skopt")
 
-BACKENDS: tuple[str, ...] = tuple(dict.fromkeys(a.backend for a in ALGORITHMS))
+
+@dataclass(frozen=True)
+class Registered:
+    """A backend declaration and the distribution that installed it."""
+
+    plugin: BackendPlugin
+    distribution: str  # e.g. "katib-suggest-nevergrad 0.1.0"
+    project: str  # the distribution's name alone, for pip commands
+
+    @property
+    def builtin(self) -> bool:
+        return self.project == OWN_DISTRIBUTION
+
+
+_lock = threading.RLock()
+_registered: dict[str, Registered] | None = None
+_loading = False
+
+
+def registered() -> dict[str, Registered]:
+    """Backend name -> its declaration, in catalog order; PluginError lists every broken plugin."""
+    global _registered, _loading
+    with _lock:
+        if _registered is None:
+            if _loading:
+                raise PluginError("a backend declaration imports katib_validators.catalog while the catalog is "
+                                  "being read; declarations must hold data only")
+            _loading = True
+            try:
+                _registered = _discover(metadata.entry_points(group=ENTRY_POINT_GROUP))
+            finally:
+                _loading = False
+        return _registered
+
+
+def _discover(entry_points) -> dict[str, Registered]:
+    found: dict[str, Registered] = {}
+    errors: list[str] = []
+    for entry in sorted(entry_points, key=_order):
+        project, distribution = _distribution(entry)
+        where = f"plugin {entry.name!r} of {distribution} (entry point {entry.value})"
+        try:
+            declared = entry.load()
+        except Exception as error:  # noqa: BLE001 - any failure of third-party code is reported the same way
+            errors.append(f"{where} cannot be imported: {type(error).__name__}: {error}; fix it or uninstall it "
+                          f"(pip uninstall {project})")
+            continue
+        problems = declaration_problems(declared, entry.name)
+        if problems:
+            errors.append(f"{where} is invalid:\n" + "\n".join(f"    - {p}" for p in problems))
+        elif entry.name in found:
+            errors.append(f"backend {entry.name!r} is declared twice, by {found[entry.name].distribution} and by "
+                          f"{distribution}; uninstall one of them")
+        else:
+            found[entry.name] = Registered(declared, distribution, project)
+    if errors:
+        raise PluginError("cannot start, a backend plugin is broken:\n" + "\n".join(f"  {e}" for e in errors))
+    if not found:
+        raise PluginError(f"no backend is registered under the entry-point group {ENTRY_POINT_GROUP}: install "
+                          "katib-suggest with pip (pip install .), which registers its own backends")
+    return found
+
+
+def _order(entry) -> tuple:
+    project, _ = _distribution(entry)
+    if project == OWN_DISTRIBUTION:
+        rank = OWN_ORDER.index(entry.name) if entry.name in OWN_ORDER else len(OWN_ORDER)
+        return (0, rank, "", entry.name)
+    return (1, 0, project, entry.name)
+
+
+def _distribution(entry) -> tuple[str, str]:
+    dist = getattr(entry, "dist", None)
+    if dist is None:
+        return "unknown", "an unknown distribution"
+    return dist.name, f"{dist.name} {dist.version}"
+
+
+def _algorithms() -> tuple[Algorithm, ...]:
+    return tuple(a for r in registered().values() for a in r.plugin.algorithms)
+
+
+def __getattr__(name: str):
+    # ALGORITHMS and BACKENDS are computed on first use, so importing this module stays cheap
+    if name == "ALGORITHMS":
+        return _algorithms()
+    if name == "BACKENDS":
+        return tuple(registered())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def served_by(backend: str) -> dict[str, Algorithm]:
     """algorithmName -> Algorithm for one backend (aliases included)."""
-    return {name: a for a in ALGORITHMS if a.backend == backend for name in a.names}
+    return {name: a for a in _algorithms() if a.backend == backend for name in a.names}
 
 
 def backends_serving(name: str) -> list[str]:
-    return [a.backend for a in ALGORITHMS if name in a.names]
+    return [a.backend for a in _algorithms() if name in a.names]

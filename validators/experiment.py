@@ -12,6 +12,7 @@ from katib_validators.objective import parse_objective
 from katib_validators.problems import Problem, guarded
 from katib_validators.resolve import candidates, check_algorithm, raw_settings
 from katib_validators.search_space import PARAMETERS_PATH, parse_search_space
+from katib_validators.upstream import keep_upstream_message
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ def _parse(doc: Any, backend: str | None) -> tuple[Experiment | None, list[Probl
     pairs, found = _guarded_parse("spec.algorithm", lambda: raw_settings(spec.get("algorithm")))
     problems += found
     algorithms, found = _guarded_parse("spec.algorithm", lambda: candidates(spec.get("algorithm"), backend))
+    if _upstream_only(spec.get("algorithm")):
+        return None, found  # hyperband, enas, ...: their own image judges the rest (NAS has no parameters)
     problems += found
     chosen, settings, found = _first_accepting(algorithms or [], pairs or [], space, spec)
     problems += found
@@ -80,6 +83,11 @@ def _first_accepting(algorithms, pairs, space, spec):
                        best[0].names[0])
         return best[0], best[1], [*best[2], note]
     return best
+
+
+def _upstream_only(raw: Any) -> bool:
+    name = raw.get("algorithmName") if isinstance(raw, Mapping) else None
+    return isinstance(name, str) and keep_upstream_message(name) is not None
 
 
 def _guarded_parse(path: str, parse):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from katib_validators.algorithm import Algorithm, names
 from katib_validators.budget import MAX_CANDIDATES
+from katib_validators.cmaes_rules import POPSIZE, SIGMA, fits_budget
 from katib_validators.counts import INT32_MAX
 from katib_validators.settings import RANDOM_STATE, SEED_ONLY, Setting, SettingsSchema
 from katib_validators.space_rules import needs_finite_grid, needs_two_numeric
@@ -17,15 +18,16 @@ _TPE = SettingsSchema((
     RANDOM_STATE,
 ))
 
+# cmaes keeps goptuna's settings and meanings: upstream's default katib-config routes cmaes to
+# its goptuna image (restart strategies none, ipop, bipop; sigma absolute; any int64 seed).
 _CMAES = SettingsSchema((
     Setting("restart_strategy", "choice", "none",
-            "ipop restarts with a doubled population when the search stalls", choices=("ipop", "none")),
-    Setting("sigma", "float", None,
-            "initial step size, as a fraction of each parameter's range; unset: 1/6",
-            low=0, low_open=True, aliases=("sigma0",)),
-    Setting("popsize", "int", None, "population per generation; unset: 4 + 3 ln(dimensions)",
-            low=2, aliases=("population_size",)),
-    RANDOM_STATE,
+            "ipop restarts with a doubled population when the search stalls; bipop interlaces those "
+            "with short runs of small populations and step sizes", choices=("none", "ipop", "bipop")),
+    SIGMA,
+    POPSIZE,
+    Setting("random_state", "int", None, RANDOM_STATE.help + " (any 64-bit integer, as goptuna takes)",
+            low=-2**63, high=2**63 - 1),
 ))
 
 OPTUNA_ALGORITHMS = (
@@ -35,7 +37,7 @@ OPTUNA_ALGORITHMS = (
               "TPE that models the parameters jointly"),
     Algorithm("cmaes", "optuna", names("optuna", "cmaes"), _CMAES,
               "CMA-ES evolution strategy over the numeric parameters",
-              space_rules=(needs_two_numeric,)),
+              space_rules=(needs_two_numeric, fits_budget)),
     Algorithm("random", "optuna", names("optuna", "random"), SEED_ONLY, "uniform random search"),
     Algorithm("grid", "optuna", names("optuna", "grid"), SEED_ONLY,
               "every point of the grid once, in a seeded random order",

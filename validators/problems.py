@@ -24,6 +24,10 @@ class Problem:
     message: str
     value: object = _NOT_GIVEN
 
+    @property
+    def has_value(self) -> bool:
+        return self.value is not _NOT_GIVEN
+
     def __str__(self) -> str:
         if self.value is _NOT_GIVEN:
             return f"{self.path}: {self.message}"

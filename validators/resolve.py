@@ -12,6 +12,7 @@ from katib_validators.problems import Problem, guarded
 from katib_validators.search_space import PARAMETERS_PATH
 from katib_validators.servable import check_servable
 from katib_validators.settings import SETTINGS_PATH
+from katib_validators.upstream import keep_upstream_message
 
 NAME_PATH = "spec.algorithm.algorithmName"
 
@@ -26,13 +27,17 @@ def candidates(raw: Any, backend: str | None) -> tuple[list[Algorithm], list[Pro
         return [served_by(owner)[name] for owner in owners], []
     if backend is not None and name in served_by(backend):
         return [served_by(backend)[name]], []
-    here = ", ".join(sorted(served_by(backend))) if backend else "none"
+    if keep_upstream_message(name):
+        return [], [Problem(NAME_PATH, keep_upstream_message(name), name)]
     if backend is None:
         here = ", ".join(sorted({n for a in ALGORITHMS for n in a.names}))
         return [], [Problem(NAME_PATH, f"not served by katib-suggest; choose one of: {here}", name)]
-    elsewhere = f"; {name} is served by the {' and '.join(owners)} image" if owners else ""
-    return [], [Problem(NAME_PATH, f"not served here{elsewhere}; this server ({backend} backend) serves: {here}",
-                        name)]
+    # the same words fit a server (ValidateAlgorithmSettings) and `validate --backend` offline
+    images = f"image{'s' if len(owners) > 1 else ''}"
+    elsewhere = f"; {name} is served by the {' and '.join(owners)} {images}" if owners else ""
+    here = ", ".join(sorted(served_by(backend)))
+    return [], [Problem(NAME_PATH, f"not served by the {backend} image{elsewhere}; the {backend} image serves: "
+                        f"{here}", name)]
 
 
 def raw_settings(raw: Any) -> tuple[list[tuple[str, str]], list[Problem]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from katib_validators.counts import is_whole
 from katib_validators.problems import Problem, guarded
-from katib_validators.template import check_trial_template
+from katib_validators.template import check_trial_template, trial_pod_warnings
 
 API_VERSION = "kubeflow.org/v1beta1"
 KIND = "Experiment"
@@ -33,6 +33,15 @@ def check_resource(doc: Any) -> list[Problem]:
     problems += guarded("spec.resumePolicy", lambda: _check_resume_policy(spec.get("resumePolicy")))
     problems += guarded("spec.trialTemplate", lambda: check_trial_template(spec))
     return problems
+
+
+def resource_warnings(doc: Any) -> list[Problem]:
+    """What stops trials in some clusters but not in others (Istio injection, Katib's version): warnings that
+    `validate` prints apart and that fail it only with --strict; never raises."""
+    spec = doc.get("spec") if isinstance(doc, Mapping) else None
+    if not isinstance(spec, Mapping):
+        return []
+    return guarded("spec.trialTemplate", lambda: trial_pod_warnings(spec))
 
 
 def _check_kind(doc: Mapping[str, Any]) -> list[Problem]:

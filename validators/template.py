@@ -1,4 +1,4 @@
-"""Check spec.trialTemplate the way upstream's webhook does: sources, conditions, parameter references."""
+"""Check spec.trialTemplate: upstream's webhook rules, the primary container, and warnings about its pods."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from katib_validators.pods import ISTIO_INJECT, TRIAL_SPEC, PodTemplate, pod_templates, primary_pods
 from katib_validators.problems import Problem
 
 PATH = "spec.trialTemplate"
@@ -26,6 +27,7 @@ def check_trial_template(spec: Mapping[str, Any]) -> list[Problem]:
     if not _text(template.get("primaryContainerName")):
         problems.append(Problem(f"{PATH}.primaryContainerName", "name the container that runs the training code"))
     problems += _check_source(template)
+    problems += _check_primary_container(template)
     parameters = template.get("trialParameters")
     if not isinstance(parameters, list):
         return problems + [Problem(f"{PATH}.trialParameters", "list the trial parameters as {name, reference}",
@@ -59,6 +61,50 @@ def _check_source(template: Mapping[str, Any]) -> list[Problem]:
         problems.append(Problem(PATH, f"give successCondition and failureCondition (Katib fills them in only "
                                       f"for {', '.join(DEFAULTED_KINDS)})"))
     return problems
+
+
+def _check_primary_container(template: Mapping[str, Any]) -> list[Problem]:
+    name, pods = template.get("primaryContainerName"), pod_templates(template.get("trialSpec"))
+    if not _text(name) or pods is None:
+        return []
+    primary = primary_pods(pods, template.get("primaryPodLabels"))
+    if any(p.containers is None or name in p.containers for p in primary):
+        return []
+    names = sorted({c for p in primary for c in p.containers or () if isinstance(c, str)})
+    where = ", ".join(p.path.removeprefix(f"{TRIAL_SPEC}.") for p in primary)
+    argo = " (Argo names the container of a container or script template 'main')" \
+        if template["trialSpec"].get("kind") == "Workflow" else ""
+    return [Problem(f"{PATH}.primaryContainerName", f"names no container of the trial's primary pod ({where}), so "
+                    f"Katib's metrics collector never attaches and the trial never finishes; use "
+                    f"{' or '.join(names) or 'the name of the training container'}{argo}", name)]
+
+
+def trial_pod_warnings(spec: Mapping[str, Any]) -> list[Problem]:
+    """What may stop a trial's pods in some clusters: no Istio opt-out, a pod without the primary container."""
+    template = spec.get("trialTemplate")
+    pods = pod_templates(template.get("trialSpec")) if isinstance(template, Mapping) else None
+    if pods is None:
+        return []
+    warnings, seen = [], set()
+    for pod in pods:
+        if not pod.istio_disabled() and pod.annotate_at not in seen:
+            seen.add(pod.annotate_at)
+            warnings.append(Problem(pod.annotate_at, f'add {ISTIO_INJECT}: "false": where the namespace injects '
+                                    "Istio sidecars, the sidecar keeps the pod running after training ends and the "
+                                    "trial never completes (harmless without Istio)", *_istio_value(pod)))
+    name = template.get("primaryContainerName")
+    if _text(name) and not _check_primary_container(template):
+        warnings += [Problem(pod.path, f"has no container named {name}: Katib 0.18 and later refuse to "
+                             "create any trial pod without the primary container (the pod webhook adds the trial "
+                             "name to it); give this pod's main container that name", list(pod.containers))
+                     for pod in pods if pod.containers is not None and name not in pod.containers]
+    return warnings
+
+
+def _istio_value(pod: PodTemplate) -> tuple[Any, ...]:
+    values = [m[key][ISTIO_INJECT] for m in pod.metadata for key in ("annotations", "labels")
+              if isinstance(m, Mapping) and isinstance(m.get(key), Mapping) and ISTIO_INJECT in m[key]]
+    return tuple(values[:1])
 
 
 def _declared(parameters: list[Any], known: set[str], problems: list[Problem]) -> set[str]:

@@ -21,7 +21,7 @@ class Command:
 
 COMMANDS: dict[str, Command] = {}
 # Modules that define commands, in the order --help lists them.
-MODULES = ("serve", "validate", "run", "benchmark")
+MODULES = ("serve", "init", "validate", "run", "benchmark", "katib_config")
 
 
 def command(name: str, summary: str, add_arguments: AddArguments) -> Callable[[Run], Run]:

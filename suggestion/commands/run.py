@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import csv
+import logging
+import os
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 from katib_suggestion.commands import command
+from katib_suggestion.local.groups import DEFAULT_GRACE
 from katib_suggestion.local.process import FUNCTION_ANNOTATION
+from katib_suggestion.settings_env import checked, non_negative_float, positive_float, positive_int
 from katib_validators.catalog import BACKENDS
+
+INVALID = 2  # the experiment or the server cannot be used; 0, 1 and 130 follow the experiment's end
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Run a Katib Experiment YAML locally: our suggestion server for its algorithm, driven as Katib's "
         "controller drives it, each trial the trial template's command (parameters substituted, metrics read "
-        f"from stdout as name=value) or a built-in function (--function, or the annotation {FUNCTION_ANNOTATION}).")
+        f"from stdout as name=value) or a built-in function (--function, or the annotation {FUNCTION_ANNOTATION}). "
+        "Results on stdout, progress and diagnostics on stderr. Exit status: 0 Succeeded, 1 Failed (as Katib "
+        "would mark the Experiment), 2 invalid experiment or unusable server, 130 (143) stopped by Ctrl-C "
+        "(SIGTERM) with the results so far written; a second Ctrl-C ends at once.")
     parser.add_argument("experiment", type=Path, help="the Experiment YAML")
     parser.add_argument("--address", help="use this running suggestion server (HOST:PORT) instead of starting one")
     parser.add_argument("--backend", choices=BACKENDS, help="backend for the algorithm (default: the first that "
@@ -25,9 +32,13 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--function", help="evaluate trials with a built-in benchmark function (branin, hartmann6, "
                                            "rosenbrock4, training-run, boosting-run, svm-digits)")
     parser.add_argument("--cwd", type=Path, default=Path("."), help="working directory of trial commands (default .)")
-    parser.add_argument("--trial-timeout", type=float, default=3600.0,
-                        help="seconds before a trial's process is killed and the trial fails (default 3600)")
-    parser.add_argument("--max-trials", type=int, help="override spec.maxTrialCount")
+    parser.add_argument("--trial-timeout", type=checked(positive_float, "a number of seconds > 0"), default=3600.0,
+                        help="seconds before a trial's processes are ended and the trial fails (default 3600)")
+    parser.add_argument("--grace-period", type=checked(non_negative_float, "a number of seconds >= 0"),
+                        default=DEFAULT_GRACE, help="seconds a trial's processes have between SIGTERM and SIGKILL "
+                        f"(timeout, Ctrl-C, end of the experiment; default {DEFAULT_GRACE:g})")
+    parser.add_argument("--max-trials", type=checked(positive_int, "a whole number > 0"),
+                        help="override spec.maxTrialCount (maxFailedTrialCount is lowered to fit)")
     parser.add_argument("--out", type=Path, help="folder for trial logs, trials.csv and the plot "
                                                  "(default ./katib-run-NAME)")
     parser.add_argument("--no-plot", action="store_true", help="skip the convergence plot")
@@ -35,59 +46,78 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("run", "run a Katib Experiment on this machine, trials as local processes", _arguments)
 def _run(args: argparse.Namespace) -> int:
+    if args.log_level is None:  # the progress bar is the output; one log line per call would drown it
+        logging.getLogger().setLevel(logging.WARNING)
     from katib_suggestion.local import experiment as local
+    from katib_suggestion.local.groups import ProcessGroups
 
+    groups = ProcessGroups(args.grace_period)
     try:
-        doc = local.load_experiment(args.experiment, args.max_trials)
+        doc, notes = local.load_experiment(args.experiment, args.max_trials)
         backend = local.choose_backend(doc, args.backend)
         out = args.out or Path(f"katib-run-{doc['metadata']['name']}")
-        function = local.trial_function(doc, args.function, args.cwd, args.trial_timeout, out)
+        function, with_logs = local.trial_function(doc, args.function, args.cwd, args.trial_timeout, out, groups)
     except local.Invalid as invalid:
         print(f"katib-suggest run: {args.experiment}:\n{invalid}", file=sys.stderr)
-        return 2
-    with _stub(args.address, backend) as stub:
-        problem = local.validate_on_server(stub, doc)
-        if problem:
-            print(f"katib-suggest run: the suggestion server rejected the experiment:\n{problem}", file=sys.stderr)
-            return 2
-        result = local.run(doc, stub, function)
-    _write_trials(out / "trials.csv", result.trials.finished)
+        return INVALID
+    for note in notes:
+        print(f"katib-suggest run: note: {note}", file=sys.stderr)
+    return _drive(args, doc, backend, function, groups if with_logs else None, out)
+
+
+def _drive(args: argparse.Namespace, doc, backend: str, function, groups, out: Path) -> int:
+    from katib_suggestion.local import connect
+    from katib_suggestion.local import experiment as local
+    from katib_suggestion.local.interrupt import Interrupt, describe
+    from katib_suggestion.local.progress import note
+
+    def stop(signum: int) -> None:
+        running = groups.running() if groups else 0
+        note(f"katib-suggest run: {describe(signum)}: no new trials; ending {running} running trial(s) "
+             f"(SIGTERM, SIGKILL after {args.grace_period:g} s); press Ctrl-C again to quit at once")
+        if groups:
+            groups.end_all(f"interrupted by {describe(signum)}")
+
+    with Interrupt(stop, groups.kill_all if groups else lambda: None) as interrupt:
+        quiet = _quiet_grpc(args.log_level)
+        try:
+            with connect.suggestion_stub(args.address, backend) as stub:
+                quiet()
+                problem = connect.validate_on_server(stub, doc)
+                if problem:
+                    print(f"katib-suggest run: the suggestion server rejected the experiment:\n{problem}",
+                          file=sys.stderr)
+                    return INVALID
+                if interrupt.signum is not None:
+                    print("katib-suggest run: interrupted before the first trial", file=sys.stderr)
+                    return interrupt.exit_status
+                result = local.run(doc, stub, function, groups, lambda: interrupt.signum)
+        except connect.ServerProblem as problem:
+            print(f"katib-suggest run: {problem}", file=sys.stderr)
+            return INVALID
+        finally:
+            quiet()
+        _report(result, out, groups is not None, args.no_plot)
+        return result.verdict.exit_status
+
+
+def _report(result, out: Path, with_logs: bool, no_plot: bool) -> None:
+    """Results on stdout; what could not be done on stderr."""
+    result.write_csv(out / "trials.csv")
     print(result.summary())
-    print(f"trials.csv and trial logs: {out}")
-    if not args.no_plot:
-        print(result.plot(out / "convergence.png"))
-    return 0 if result.succeeded else 1
+    print(f"trials.csv and trial logs: {out}" if with_logs else f"trials.csv: {out / 'trials.csv'}")
+    if not no_plot:
+        note = result.plot(out / "convergence.png")
+        print(note, file=sys.stdout if note.startswith("convergence plot") else sys.stderr)
 
 
-@contextmanager
-def _stub(address: str | None, backend: str):
-    import grpc
-    from katib_api import api_pb2_grpc
-    from katib_suggestion.server import Config, make_server
+def _quiet_grpc(log_level: str | None):
+    """Silence gRPC's C core ("Got goaway"...) unless debugging; returns the undo for trial processes.
 
-    running = None
-    if address is None:
-        running = make_server(Config(backend=backend, host="127.0.0.1", port=0))
-        running.server.start()
-        running.mark_serving()
-        address = f"127.0.0.1:{running.port}"
-    try:
-        with grpc.insecure_channel(address) as channel:
-            yield api_pb2_grpc.SuggestionStub(channel)
-    finally:
-        if running is not None:
-            running.server.stop(None).wait()
-
-
-def _write_trials(path: Path, finished) -> None:
-    names = sorted({name for item in finished for name in item.assignments})
-    metrics = sorted({name for item in finished for name in item.outcome.metrics})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["trial", "status", "objective", *names, *metrics, "message"])
-        for item in finished:
-            o = item.outcome
-            writer.writerow([item.name, "Succeeded" if o.value is not None else "Failed",
-                             "" if o.value is None else repr(o.value), *(item.assignments.get(n, "") for n in names),
-                             *(repr(o.metrics[m]) if m in o.metrics else "" for m in metrics), o.message])
+    The core reads GRPC_VERBOSITY once, when the first server or channel starts: the variable
+    is set for that moment only, so trial processes that use gRPC keep their own logs.
+    """
+    if log_level == "DEBUG" or "GRPC_VERBOSITY" in os.environ:
+        return lambda: None
+    os.environ["GRPC_VERBOSITY"] = "NONE"
+    return lambda: os.environ.pop("GRPC_VERBOSITY", None)

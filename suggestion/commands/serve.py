@@ -6,24 +6,29 @@ import argparse
 import os
 
 from katib_suggestion.commands import command
-from katib_suggestion.settings_env import env, optional_int
+from katib_suggestion.settings_env import checked, env, non_negative_float, one_of, optional, port, positive_int
 from katib_validators.catalog import BACKENDS
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Serve Katib's Suggestion API for one backend. Every flag can also come from "
-                          "the environment as KATIB_SUGGEST_<FLAG> (e.g. KATIB_SUGGEST_PORT).")
-    parser.add_argument("--backend", choices=BACKENDS, default=env("BACKEND", "") or None,
-                        required=not env("BACKEND", ""), help="optimisation library to serve")
+                          "the environment as KATIB_SUGGEST_<FLAG> (e.g. KATIB_SUGGEST_PORT); a flag given "
+                          "on the command line wins.")
+    parser.add_argument("--backend", choices=BACKENDS, default=env("BACKEND") or None, required=not env("BACKEND"),
+                        type=checked(one_of(BACKENDS, str.lower), f"a backend ({', '.join(BACKENDS)})"),
+                        help="backend to serve: one of ours or an installed plugin")
     parser.add_argument("--host", default=env("HOST", "0.0.0.0"), help="address to listen on (default 0.0.0.0)")
-    parser.add_argument("--port", type=int, default=int(env("PORT", "6789")), help="port (default 6789)")
-    parser.add_argument("--grace-period", type=float, default=float(env("GRACE_PERIOD", "30")),
+    parser.add_argument("--port", type=checked(port, "a port number (0-65535)"), default=env("PORT", "6789"),
+                        help="port (default 6789)")
+    seconds = checked(non_negative_float, "a number of seconds >= 0")
+    parser.add_argument("--grace-period", type=seconds, default=env("GRACE_PERIOD", "30"),
                         help="seconds calls in flight may finish in after SIGTERM (default 30)")
-    parser.add_argument("--drain-period", type=float, default=float(env("DRAIN_PERIOD", "1")),
+    parser.add_argument("--drain-period", type=seconds, default=env("DRAIN_PERIOD", "1"),
                         help="seconds health reports NOT_SERVING before the server stops taking calls (default 1)")
-    parser.add_argument("--metrics-port", type=int, default=optional_int(env("METRICS_PORT", "")),
-                        help="serve Prometheus metrics on this port (default: off)")
-    parser.add_argument("--max-workers", type=int, default=int(env("MAX_WORKERS", "1")),
+    parser.add_argument("--metrics-port", type=checked(optional(port), "a port number (0-65535) or empty"),
+                        default=env("METRICS_PORT"), help="serve Prometheus metrics on this port (default: off)")
+    parser.add_argument("--max-workers", type=checked(positive_int, "a whole number > 0"),
+                        default=env("MAX_WORKERS", "1"),
                         help="suggestion calls computed at once; health checks never wait for them (default 1)")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -13,70 +14,112 @@ from katib_validators.catalog import BACKENDS
 from katib_validators.experiment import parse_experiment
 from katib_validators.katib_config import check_katib_config
 from katib_validators.problems import Problem
-from katib_validators.resource import check_resource
+from katib_validators.resource import check_resource, resource_warnings
 
 VALID, INVALID, UNREADABLE = 0, 1, 2
 CONFIG_KEY = "katib-config.yaml"
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem of one document of one file, with its severity."""
+
+    file: str
+    document: int | None  # 1-based, for files of several documents
+    severity: str
+    problem: Problem
+
+    def line(self) -> str:
+        label = self.file if self.document is None else f"{self.file}#{self.document}"
+        marker = "warning: " if self.severity == WARNING else ""
+        return f"{label}: {marker}{self.problem}" if self.problem.path else f"{label}: {marker}{self.problem.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        item = {"file": self.file, "document": self.document, "severity": self.severity,
+                "field": self.problem.path, "message": self.problem.message}
+        if self.problem.has_value:
+            item["value"] = self.problem.value
+        return item
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Check Experiment resources (kubeflow.org/v1beta1) and katib-config files "
-                          "offline; print every problem as 'file: field: message'. Exit 0 when all are "
-                          "valid, 1 when there are problems, 2 when a file cannot be read or parsed.")
+                          "offline; print every problem as 'file: field: message', then warnings as "
+                          "'file: warning: field: message' (things that stop trials only in some clusters). "
+                          "Exit 0 when all are valid (warnings allowed unless --strict), 1 when there are "
+                          "problems, 2 when a file cannot be read or parsed.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="YAML files (several documents each allowed)")
     parser.add_argument("--backend", choices=BACKENDS, default=None,
                         help="check experiments against this backend only (default: any that serves "
                              "the algorithm)")
+    parser.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text lines, or one JSON object with every problem for CI (default text)")
 
 
 @command("validate", "check Experiment and katib-config YAML offline, as ValidateAlgorithmSettings would", _arguments)
 def run(args: argparse.Namespace) -> int:
-    status = VALID
+    findings, status = [], VALID
     for path in args.files:
-        lines, file_status = check_file(path, args.backend)
-        for line in lines:
-            print(line)
+        found, file_status = check_file(path, args.backend)
+        findings += found
         status = max(status, file_status)
+    warnings = sum(1 for f in findings if f.severity == WARNING)
+    if status == VALID and warnings and args.strict:
+        status = INVALID
+    if args.format == "json":
+        print(json.dumps({"valid": status == VALID, "exit_code": status, "files": len(args.files),
+                          "errors": len(findings) - warnings, "warnings": warnings,
+                          "problems": [f.as_json() for f in findings]}, indent=2, default=str))
+        return status
+    for finding in sorted(findings, key=lambda f: f.severity == WARNING):  # errors first, then warnings
+        print(finding.line())
     if status == VALID:
-        print(f"{len(args.files)} file(s) valid", file=sys.stderr)
+        noted = f", {warnings} warning{'s' if warnings != 1 else ''} (--strict fails on them)" if warnings else ""
+        print(f"{len(args.files)} file(s) valid{noted}")
     return status
 
 
-def check_file(path: str, backend: str | None) -> tuple[list[str], int]:
-    """Output lines for one file and its exit status (never raises)."""
+def check_file(path: str, backend: str | None) -> tuple[list[Finding], int]:
+    """Findings of one file and its exit status, not counting warnings (never raises)."""
     try:
         with open(path, encoding="utf-8") as stream:
             documents = list(yaml.safe_load_all(stream))
     except (OSError, UnicodeDecodeError) as error:
-        return [f"{path}: cannot read: {getattr(error, 'strerror', None) or error}"], UNREADABLE
+        reason = getattr(error, "strerror", None) or error
+        return [Finding(path, None, ERROR, Problem("", f"cannot read: {reason}"))], UNREADABLE
     except Exception as error:  # noqa: BLE001 - yaml.YAMLError, or RecursionError on absurd nesting
-        return [f"{path}: not valid YAML: {_one_line(error)}"], UNREADABLE
-    lines, checked = [], 0
+        return [Finding(path, None, ERROR, Problem("", f"not valid YAML: {_one_line(error)}"))], UNREADABLE
+    findings, checked = [], 0
     for number, document in enumerate(documents, start=1):
         if document is None:
             continue  # an empty document, e.g. after a trailing '---'
-        label = path if len(documents) == 1 else f"{path}#{number}"
-        problems = check_document(document, backend)
-        if problems is not None:
+        label = None if len(documents) == 1 else number
+        checks = check_document(document, backend)
+        if checks is not None:
             checked += 1
-            lines += [f"{label}: {problem}" for problem in problems]
+            errors, warnings = checks
+            findings += [Finding(path, label, ERROR, p) for p in errors]
+            findings += [Finding(path, label, WARNING, p) for p in warnings]
     if not checked:
-        lines.append(f"{path}: kind: no Experiment (kubeflow.org/v1beta1) or katib-config in this file")
-    return lines, INVALID if lines else VALID
+        problem = Problem("kind", "no Experiment (kubeflow.org/v1beta1) or katib-config in this file")
+        findings.append(Finding(path, None, ERROR, problem))
+    return findings, INVALID if any(f.severity == ERROR for f in findings) else VALID
 
 
-def check_document(document: Any, backend: str | None) -> list[Problem] | None:
-    """Problems of one YAML document; None when it is neither an Experiment nor a katib-config."""
+def check_document(document: Any, backend: str | None) -> tuple[list[Problem], list[Problem]] | None:
+    """(errors, warnings) of one YAML document; None when it is neither an Experiment nor a katib-config."""
     if not isinstance(document, Mapping):
         return [Problem("kind", "expected a Kubernetes resource (a mapping with apiVersion and kind)",
-                        type(document).__name__)]
+                        type(document).__name__)], []
     kind = document.get("kind")
     if isinstance(kind, str) and kind.lower() == "experiment":
-        return parse_experiment(document, backend)[1] + check_resource(document)
+        return parse_experiment(document, backend)[1] + check_resource(document), resource_warnings(document)
     if kind == "KatibConfig":
-        return check_katib_config(document)
+        return check_katib_config(document), []
     if kind == "ConfigMap" and _is_katib_config(document):
-        return _check_config_map(document)
+        return _check_config_map(document), []
     return None
 
 

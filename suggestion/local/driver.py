@@ -23,6 +23,15 @@ Condition = api_pb2.TrialStatus.TrialConditionType
 Evaluate = Callable[[dict[str, str]], float | None]
 
 
+def too_many_failures(failed: int, max_failed: int | None) -> bool:
+    """Katib's rule: the Experiment fails as soon as failed trials reach maxFailedTrialCount (and one failed)."""
+    return max_failed is not None and failed > 0 and failed >= int(max_failed)
+
+
+class UnexpectedReply(AssertionError):
+    """GetSuggestions answered with a different number of assignments than asked for."""
+
+
 class TrialRunner(Protocol):
     """Optional hook: runs trials for real instead of evaluating a random subset in turn."""
 
@@ -30,7 +39,9 @@ class TrialRunner(Protocol):
         """The trial was just created (RUNNING): start it."""
 
     def wait(self, running: list[api_pb2.Trial]) -> list[tuple[api_pb2.Trial, float | None]]:
-        """Block until at least one running trial ends; return (trial, objective value or None)."""
+        """Block until at least one running trial ends; return (trial, objective value or None).
+
+        May return nothing when the trials that ended were killed because ``stop`` became true."""
 
 
 @dataclass
@@ -56,7 +67,7 @@ class ExperimentDriver:
         self.stub = stub  # called before every request, so a test can point it at a restarted server
         self.evaluate = evaluate
         self.rng = random.Random(seed)
-        self.max_failed = max_failed  # maxFailedTrialCount: the experiment fails past it
+        self.max_failed = max_failed  # maxFailedTrialCount: the experiment fails when failed trials reach it
         self.call_timeout, self.retry_for = call_timeout, retry_for
         self.report = DriverReport(trials=[])
         self.requested = 0
@@ -64,7 +75,7 @@ class ExperimentDriver:
         self.stop = stop  # e.g. the objective's goal was reached: create no more trials
 
     def run(self, between_rounds: Callable[[int], None] | None = None) -> DriverReport:
-        """Create and finish trials until maxTrialCount are done or too many failed."""
+        """Create and finish trials until maxTrialCount are done, too many failed, or ``stop`` says so."""
         spec = self.experiment.spec
         round_ = 0
         while not self._too_many_failures() and not (self.stop and self.stop()):
@@ -82,7 +93,7 @@ class ExperimentDriver:
 
     def _too_many_failures(self) -> bool:
         failed = sum(1 for t in self.report.trials if t.status.condition == Condition.FAILED)
-        return self.max_failed is not None and failed > self.max_failed
+        return too_many_failures(failed, self.max_failed)
 
     def _create(self, count: int) -> None:
         self.requested += count
@@ -110,13 +121,15 @@ class ExperimentDriver:
                 reply = self.stub().GetSuggestions(request, timeout=self.call_timeout)
             except grpc.RpcError as error:
                 self.report.failed_calls.append(f"{error.code().name}: {error.details()}")
-                # the controller retries with backoff; only an unreachable server is worth waiting for
-                if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                # the controller retries with backoff; only an unreachable server is worth waiting for,
+                # and not once the run is told to stop (Ctrl-C while the server is down)
+                if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline or \
+                        (self.stop is not None and self.stop()):
                     raise
                 time.sleep(0.2)
                 continue
             if len(reply.parameter_assignments) != count:
-                raise AssertionError(f"asked for {count} assignments, got {len(reply.parameter_assignments)}")
+                raise UnexpectedReply(f"asked for {count} assignments, got {len(reply.parameter_assignments)}")
             return reply
 
     def _merge_settings(self, algorithm: api_pb2.AlgorithmSpec) -> None:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import grpc
 import yaml
-from katib_api import api_pb2
-from katib_suggestion.local.driver import ExperimentDriver
+from katib_suggestion.local.driver import ExperimentDriver, UnexpectedReply
+from katib_suggestion.local.groups import ProcessGroups
 from katib_suggestion.local.process import FUNCTION_ANNOTATION, Collector, CommandTemplate, Outcome, run_command
 from katib_suggestion.local.progress import Progress
-from katib_suggestion.local.trials import LocalTrials, convergence_plot
+from katib_suggestion.local.result import LocalResult, decide
+from katib_suggestion.local.trials import LocalTrials
 from katib_suggestion.quality.problems import PROBLEMS
 from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import BACKENDS, backends_serving
@@ -27,21 +27,29 @@ class Invalid(Exception):
     """The experiment cannot run locally; the message lists why, one problem a line."""
 
 
-def load_experiment(path: Path, max_trials: int | None) -> dict[str, Any]:
+def load_experiment(path: Path, max_trials: int | None) -> tuple[dict[str, Any], list[str]]:
+    """The Experiment resource with --max-trials applied, and notes on what that changed."""
     try:
         docs = [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, Mapping)]
-    except (OSError, yaml.YAMLError) as error:
-        raise Invalid(str(error)) from error
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise Invalid(f"  {error}") from error
     doc = next((d for d in docs if d.get("kind", "Experiment") == "Experiment"), None)
     if doc is None or not isinstance(doc.get("spec"), Mapping):
-        raise Invalid("no Experiment (kind: Experiment with a spec) in the file")
-    doc = copy.deepcopy(doc)
+        raise Invalid("  no Experiment (kind: Experiment with a spec) in the file")
+    doc, notes = copy.deepcopy(doc), []
+    spec = doc["spec"]
+    spec.setdefault("parallelTrialCount", DEFAULT_PARALLEL)
     if max_trials is not None:
-        doc["spec"]["maxTrialCount"] = max_trials
-    doc["spec"].setdefault("parallelTrialCount", DEFAULT_PARALLEL)
-    if not doc["spec"].get("maxTrialCount"):
-        raise Invalid("set spec.maxTrialCount (or --max-trials): a local run needs an end")
-    return doc
+        spec["maxTrialCount"] = max_trials
+        # Katib requires both counts <= maxTrialCount: a shorter run keeps the closest limits it can
+        for field in ("maxFailedTrialCount", "parallelTrialCount"):
+            value = spec.get(field)
+            if isinstance(value, int) and not isinstance(value, bool) and value > max_trials > 0:
+                spec[field] = max_trials
+                notes.append(f"{field} {value} lowered to {max_trials} to fit --max-trials {max_trials}")
+    if not spec.get("maxTrialCount"):
+        raise Invalid("  set spec.maxTrialCount (or --max-trials): a local run needs an end")
+    return doc, notes
 
 
 def choose_backend(doc: Mapping[str, Any], wanted: str | None) -> str:
@@ -57,24 +65,24 @@ def choose_backend(doc: Mapping[str, Any], wanted: str | None) -> str:
     raise Invalid("\n".join(f"  {p}" for p in first_problems or []))
 
 
-def trial_function(doc: Mapping[str, Any], function: str | None, cwd: Path, timeout: float, out: Path):
-    """(trial name, assignments) -> Outcome: a built-in function, or the template's command."""
+def trial_function(doc: Mapping[str, Any], function: str | None, cwd: Path, timeout: float, out: Path,
+                   groups: ProcessGroups) -> tuple[Callable[[str, dict[str, str]], Outcome], bool]:
+    """(trial name, assignments) -> Outcome: a built-in function, or the template's command; and whether
+    trials are processes (with logs)."""
     function = function or ((doc.get("metadata") or {}).get("annotations") or {}).get(FUNCTION_ANNOTATION)
     if function:
-        return _builtin(doc, function)
+        return _builtin(doc, function), False
     try:
         template, collector = CommandTemplate.of(doc["spec"]), Collector.of(doc["spec"])
     except (ValueError, KeyError, TypeError) as error:
         raise Invalid(f"  spec.trialTemplate: {error} (or give --function NAME)") from error
     (out / "trials").mkdir(parents=True, exist_ok=True)
-    processes: set = set()
 
     def run(trial: str, assignments: dict[str, str]) -> Outcome:
         return run_command(template, collector, assignments, trial, cwd, timeout, out / "trials" / f"{trial}.log",
-                           processes)
+                           groups)
 
-    run.processes = processes
-    return run
+    return run, True
 
 
 def _builtin(doc: Mapping[str, Any], name: str):
@@ -94,73 +102,36 @@ def _builtin(doc: Mapping[str, Any], name: str):
     return run
 
 
-def validate_on_server(stub, doc: Mapping[str, Any]) -> str:
-    """What Katib does once before the first trial; a non-empty answer means the experiment fails."""
-    request = api_pb2.ValidateAlgorithmSettingsRequest(experiment=experiment_message(doc))
-    try:
-        stub.ValidateAlgorithmSettings(request, timeout=60, wait_for_ready=True)
-    except grpc.RpcError as error:
-        if error.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNKNOWN):
-            return error.details() or error.code().name
-        if error.code() == grpc.StatusCode.UNAVAILABLE:
-            return f"the suggestion server is unreachable: {error.details()}"
-    return ""  # every other code counts as valid for Katib too
+def run(doc: Mapping[str, Any], stub, function, groups: ProcessGroups | None,
+        interrupted: Callable[[], int | None] = lambda: None) -> LocalResult:
+    """Drive the experiment: parallelTrialCount trials at once, until Katib would end it or a signal stops it.
 
-
-@dataclass
-class LocalResult:
-    name: str
-    metric: str
-    trials: LocalTrials
-    reason: str  # why the experiment ended
-    succeeded: bool
-
-    def summary(self) -> str:
-        done = self.trials.finished
-        failed = sum(1 for f in done if f.outcome.value is None)
-        lines = [f"Experiment {self.name} {'Succeeded' if self.succeeded else 'Failed'}: {self.reason}; "
-                 f"{len(done)} trials finished ({len(done) - failed} succeeded, {failed} failed)"]
-        best = self.trials.best()
-        if best is None:
-            first_failure = next((f for f in done if f.outcome.message), None)
-            if first_failure:
-                lines.append(f"no successful trial; {first_failure.name}: {first_failure.outcome.message}")
-            return "\n".join(lines)
-        lines.append(f"Best trial {best.name}: {self.metric}={best.outcome.value:.6g}")
-        lines += [f"  {name} = {value}" for name, value in best.assignments.items()]
-        return "\n".join(lines)
-
-    def plot(self, path: Path) -> str:
-        title = f"{self.name}: best {self.metric} so far"
-        return convergence_plot(self.trials.finished, self.trials.maximize, self.metric, title, path)
-
-
-def run(doc: Mapping[str, Any], stub, function) -> LocalResult:
-    """Drive the experiment: parallelTrialCount trials at once, until maxTrialCount, the goal, or too many fail."""
+    ``interrupted()`` is the signal that stopped the run, if any; ``groups`` holds the trial processes.
+    """
     spec, experiment = doc["spec"], experiment_message(doc)
     objective = spec["objective"]
-    maximize = objective["type"] == "maximize"
     progress = Progress(experiment.spec.max_trial_count, f"{experiment.name} trials", unit="trial")
-    trials = LocalTrials(function, experiment.spec.parallel_trial_count, maximize, progress)
-    trials.processes = getattr(function, "processes", trials.processes)
+    trials = LocalTrials(function, experiment.spec.parallel_trial_count, objective["type"] == "maximize",
+                         progress, groups)
     goal = objective.get("goal")
 
     def goal_reached() -> bool:
         best = trials.best()
         return goal is not None and best is not None and (
-            best.outcome.value >= float(goal) if maximize else best.outcome.value <= float(goal))
+            best.outcome.value >= float(goal) if trials.maximize else best.outcome.value <= float(goal))
 
-    max_failed = spec.get("maxFailedTrialCount")
-    driver = ExperimentDriver(experiment, lambda: stub, lambda _: None, max_failed=max_failed,
-                              runner=trials, stop=goal_reached)
+    driver = ExperimentDriver(experiment, lambda: stub, lambda _: None, max_failed=spec.get("maxFailedTrialCount"),
+                              runner=trials, stop=lambda: goal_reached() or interrupted() is not None)
+    error = ""
     try:
         driver.run()
+    except grpc.RpcError as failure:
+        error = f"GetSuggestions failed: {failure.code().name}: {failure.details()}"
+    except UnexpectedReply as failure:
+        error = f"GetSuggestions: {failure}"
     finally:
-        trials.close()
+        # decided before the trials still running are ended: Katib's verdict counts what finished
+        verdict = decide(spec, trials, goal_reached(), interrupted(), error)
+        trials.close(verdict.kill_reason)
         progress.close()
-    failed = sum(1 for f in trials.finished if f.outcome.value is None)
-    if max_failed is not None and failed > int(max_failed):
-        return LocalResult(experiment.name, objective["objectiveMetricName"], trials,
-                           f"{failed} trials failed, more than maxFailedTrialCount {max_failed}", False)
-    reason = "the objective goal was reached" if goal_reached() else "maxTrialCount reached"
-    return LocalResult(experiment.name, objective["objectiveMetricName"], trials, reason, True)
+    return LocalResult(experiment.name, objective["objectiveMetricName"], trials, verdict)

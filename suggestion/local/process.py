@@ -10,25 +10,37 @@ from __future__ import annotations
 import math
 import os
 import re
+import shlex
+import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from katib_suggestion.local.groups import End, ProcessGroups, Stopped
+
 # Names a built-in benchmark function in an Experiment's metadata.annotations (katib-suggest run).
 FUNCTION_ANNOTATION = "katib-suggest.kubeflow.org/function"
 # Katib's default StdOut filter (pkg/metricscollector/v1beta1/common): name=value, value a plain number.
 DEFAULT_FILTER = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
 _REFERENCE = re.compile(r"\$\{trialParameters\.(.+?)\}")
+TAIL_LINES, TAIL_WIDTH = 5, 300  # what the summary shows of a failed trial's stderr
 _STRATEGIES = {"min": min, "max": max, "latest": lambda values: values[-1]}
 
 
 @dataclass
 class Outcome:
-    value: float | None  # the objective metric, None when the trial failed
+    value: float | None  # the objective metric, None when the trial failed or was killed
     metrics: dict[str, float] = field(default_factory=dict)
     message: str = ""
+    stderr_tail: tuple[str, ...] = ()  # the last lines of a failed trial's stderr
+    killed: bool = False  # ended by the run (Ctrl-C, the experiment is over): neither succeeded nor failed
+
+    @property
+    def status(self) -> str:
+        """Katib's name for the trial's final condition."""
+        return "Succeeded" if self.value is not None else "Killed" if self.killed else "Failed"
 
 
 @dataclass(frozen=True)
@@ -124,28 +136,57 @@ class CommandTemplate:
 
 
 def run_command(template: CommandTemplate, collector: Collector, assignments: Mapping[str, str], trial: str,
-                cwd: Path, timeout: float, log: Path, processes: set) -> Outcome:
-    """Run one trial's process (no shell: arguments are passed as they are) and read its metrics."""
+                cwd: Path, timeout: float, log: Path, groups: ProcessGroups) -> Outcome:
+    """Run one trial's process group (no shell: arguments are passed as they are) and read its metrics.
+
+    stdout and stderr go to files next to the log while the trial runs (``tail -f`` them), never to pipes:
+    a grandchild holding a pipe open cannot keep the run waiting.
+    """
     argv, env = template.render(assignments, trial)
+    live = {name: log.with_suffix(f".{name}") for name in ("stdout", "stderr")}
     try:
-        process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-    except OSError as error:
-        log.write_text(f"$ {argv}\n{error}\n")
+        with live["stdout"].open("wb") as stdout, live["stderr"].open("wb") as stderr:
+            process = groups.start(argv, cwd=cwd, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+                                   stdout=stdout, stderr=stderr)
+    except (Stopped, OSError) as error:
+        for path in live.values():
+            path.unlink(missing_ok=True)
+        if isinstance(error, Stopped):
+            return Outcome(None, message=str(error), killed=True)
+        log.write_text(f"$ {shlex.join(argv)}\n{error}\n")
         return Outcome(None, message=f"cannot start {argv[0]}: {error}")
-    processes.add(process)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-        message = f"timed out after {timeout:g} s"
-    else:
-        message = "" if process.returncode == 0 else f"exit status {process.returncode}"
-    finally:
-        processes.discard(process)
-    log.write_text(f"$ {argv}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- {message or 'exit status 0'}\n")
+    end = groups.wait(process, timeout)
+    stdout, stderr = (_take(live[name]) for name in ("stdout", "stderr"))
+    message = {End.TIMED_OUT: f"timed out after {timeout:g} s", End.STOPPED: groups.reason}.get(end) \
+        or _exit_message(process.returncode)
+    log.write_text(f"$ {shlex.join(argv)}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n"
+                   f"--- {message or 'exit status 0'}\n")
     metrics = collector.parse(stdout)
+    if end is End.STOPPED:
+        return Outcome(None, metrics, message, killed=True)
     if message or collector.objective not in metrics:
-        return Outcome(None, metrics, message or f"no {collector.objective}=<number> line in stdout")
+        return Outcome(None, metrics, message or f"no {collector.objective}=<number> line in stdout", _tail(stderr))
     return Outcome(metrics[collector.objective], metrics)
+
+
+def _take(path: Path) -> str:
+    text = path.read_text(errors="replace")
+    path.unlink()
+    return text
+
+
+def _exit_message(returncode: int) -> str:
+    if returncode == 0:
+        return ""
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+def _tail(stderr: str) -> tuple[str, ...]:
+    """The last lines of stderr, where a Python traceback ends with the exception."""
+    lines = [line.rstrip()[:TAIL_WIDTH] for line in stderr.splitlines() if line.strip()]
+    return tuple(lines[-TAIL_LINES:])

@@ -1,0 +1,1 @@
+"""katib-suggest plugin: nevergrad's differential evolution as a Katib suggestion service."""

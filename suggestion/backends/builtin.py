@@ -1,0 +1,28 @@
+"""Declarations of katib-suggest's own backends, registered as entry points like any plugin (setup.cfg)."""
+
+from __future__ import annotations
+
+from katib_suggestion.plugin import INTERFACE_VERSION, BackendPlugin
+from katib_validators.hyperopt_algorithms import HYPEROPT_ALGORITHMS
+from katib_validators.optuna_algorithms import OPTUNA_ALGORITHMS
+from katib_validators.skopt_algorithms import SKOPT_ALGORITHMS
+
+
+def _builtin(name: str, algorithms, requires: tuple[str, ...], resources) -> BackendPlugin:
+    # Each module defines BACKEND; the extra of the same name installs its libraries.
+    return BackendPlugin(name, algorithms, f"katib_suggestion.backends.{name}_backend:BACKEND", INTERFACE_VERSION,
+                         requires=requires, install=f"pip install 'katib-suggest[{name}]'", resources=resources)
+
+
+def _resources(cpu: str, request: str, limit: str) -> dict[str, dict[str, str]]:
+    return {"requests": {"cpu": cpu, "memory": request, "ephemeral-storage": "64Mi"},
+            "limits": {"cpu": "1", "memory": limit, "ephemeral-storage": "256Mi"}}
+
+
+# Libraries are checked at start-up without importing them: the imports take 0.5
+# to 1.5 s, which a server spends after it reports SERVING.
+# Resources (the katib-config entries): requests near the idle RSS, limits above the peak
+# measured with 1,000 trials of history (benchmarks/server_memory.py; manifests/README.md).
+OPTUNA = _builtin("optuna", OPTUNA_ALGORITHMS, ("optuna", "cmaes", "scipy"), _resources("50m", "64Mi", "128Mi"))
+HYPEROPT = _builtin("hyperopt", HYPEROPT_ALGORITHMS, ("hyperopt", "scipy"), _resources("50m", "96Mi", "160Mi"))
+SKOPT = _builtin("skopt", SKOPT_ALGORITHMS, ("skopt", "sklearn", "scipy"), _resources("100m", "160Mi", "256Mi"))
