@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from concurrent.futures import CancelledError
 
 import pytest
 from katib_suggestion.budgeted import DEGRADED_LABEL, degraded_labels, window
 from katib_suggestion.errors import ServerBusy
-from katib_suggestion.model import Trial, TrialState
+from katib_suggestion.model import SuggestionRequest, Trial, TrialState
+from katib_suggestion.registry import load_backend
 from katib_suggestion.scheduler import KEY_WAITING, WAITING_BYTES, FairExecutor
 from katib_validators.budget import MAX_CANDIDATES, MIN_WINDOW, Plan, plan
+from katib_validators.catalog import ALGORITHMS
 from katib_validators.costs import COSTS, dry_run_fits
 from katib_validators.experiment import parse_experiment
 
@@ -36,6 +39,29 @@ def test_candidates_have_a_ceiling_with_its_reason(backend, name):
     assert problems_of(backend, settings=[(name, str(MAX_CANDIDATES))]) == []
     found = problems_of(backend, settings=[(name, "100000000")])
     assert len(found) == 1 and f"{name} must be 1 <= int <= {MAX_CANDIDATES}" in found[0]
+
+
+def test_every_number_setting_of_our_algorithms_has_a_range_that_keeps_a_call_in_budget():
+    numbers = [(a.backend, a.key, s) for a in ALGORITHMS if a.backend in ("optuna", "hyperopt", "skopt")
+               and a.key != "cmaes" for s in a.schema.settings if s.kind != "choice"]  # cmaes: its own rules
+    assert len(numbers) > 15
+    assert [(b, k, s.name) for b, k, s in numbers if s.low is None or s.high is None] == []
+
+
+@pytest.mark.parametrize(("algorithm", "settings"), [
+    ("tpe", [("prior_weight", "1e-6"), ("n_startup_jobs", "0")]),
+    ("tpe", [("prior_weight", "1e6"), ("n_startup_jobs", "0")]),
+    ("anneal", [("avg_best_idx", "1e6"), ("shrink_coef", "1e6")]),
+])
+def test_hyperopt_weights_at_their_bounds_stay_finite(algorithm, settings):
+    experiment, problems = parse_experiment(document(algorithm, settings, doubles=2, values=3), "hyperopt")
+    assert problems == []
+    history = tuple(Trial(f"t{i}", {"x0": i / 10, "x1": 1 - i / 10, "c": f"v{i % 3}"}, TrialState.COMPLETED,
+                          float(i % 4)) for i in range(8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # 1.7e308 overflowed, 5e-324 took log(0)
+        points = load_backend("hyperopt").suggest(SuggestionRequest(experiment, history, 3, 7))
+    assert len(points.points) == 3
 
 
 def test_candidates_that_overflow_the_memory_of_a_joint_model_name_the_most_that_fits():
