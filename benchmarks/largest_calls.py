@@ -96,7 +96,7 @@ CASES = {
          _case("tpe", [("n_EI_candidates", "5000"), ("n_startup_jobs", "0")]), 10_000, 4),
         ("tpe, 11 trials, 1,000 points", _case("tpe", [("n_startup_jobs", "0")]), 11, 1000),
         ("tpe, 10,000 trials, 1,000 points", _case("tpe"), 10_000, 1000),
-        ("tpe, 490 doubles, 1,000 trials", _case("tpe", [("n_startup_jobs", "0")], doubles=485), 1_000, 4),
+        ("tpe, 400 doubles, 1,000 trials", _case("tpe", [("n_startup_jobs", "0")], doubles=395), 1_000, 4),
         ("tpe, 100,000-value list, 1,000 trials", _case("tpe", values=99_996), 1_000, 4),
         ("anneal, 10,000 trials, 1,000 points", _case("anneal"), 10_000, 1000),
         ("random, 10,000 trials, 1,000 points", _case("random"), 10_000, 1000),

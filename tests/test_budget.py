@@ -85,6 +85,11 @@ def test_a_list_too_long_for_optuna_tpe_names_the_list_and_the_length_that_fits(
     assert problems_of("hyperopt", values=100_000) == []
 
 
+def test_too_many_parameters_are_blamed_on_the_parameters_not_on_a_short_list():
+    (found,) = problems_of("hyperopt", settings=[("n_startup_jobs", "0")], doubles=600, values=4)
+    assert found.startswith("spec.parameters: 601 parameters are too many for tpe (hyperopt)")
+
+
 def test_sizes_no_katib_experiment_reaches_are_rejected():
     assert "at most 100000 fit one Experiment" in problems_of("optuna", algorithm="random", values=100_001)[0]
     many = [{"name": f"p{i}", "parameterType": "int", "feasibleSpace": {"min": "0", "max": "9"}} for i in range(1001)]

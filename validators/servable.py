@@ -43,7 +43,7 @@ def check_servable(algorithm: Algorithm, settings: Mapping[str, Any], space: Sea
     name = f"{algorithm.key} ({algorithm.backend})"
     default = algorithm.schema.lookup(cost.candidates).default if cost.candidates else 0
     lighter = replace(sizes, candidates=min(sizes.candidates, default))
-    if sizes.longest and not cost.fits(lighter, points):
+    if sizes.longest and not cost.fits(lighter, points) and cost.fits(_shortened(lighter, 1), points):
         return [_long_list(cost, name, space, sizes, points)]
     most = largest(1, sizes.candidates, lambda c: cost.fits(replace(sizes, candidates=c), points))
     if sizes.candidates > 1 and cost.fits(replace(sizes, candidates=most), points):
@@ -68,14 +68,15 @@ def check_sizes(size: int | None, parameters: int, list_lengths: Sequence[int]) 
     return []
 
 
+def _shortened(sizes: Sizes, length: int) -> Sizes:
+    """``sizes`` with the longest list cut to ``length`` values."""
+    return replace(sizes, longest=length, values=sizes.values - sizes.longest + length)
+
+
 def _long_list(cost: CostModel, name: str, space: SearchSpace, sizes: Sizes, points: int) -> Problem:
     index = _longest(space, lambda p: bool(p.choices))
     longest = sizes.longest
-
-    def shortened(length: int) -> Sizes:
-        return replace(sizes, longest=length, values=sizes.values - longest + length)
-
-    most = largest(1, longest, lambda n: cost.fits(shortened(n), points))
+    most = largest(1, longest, lambda n: cost.fits(_shortened(sizes, n), points))
     return Problem(f"{PARAMETERS_PATH}[{index}].feasibleSpace.list",
                    f"{name} weighs every value of a list against every trial, "
                    f"{_estimate(cost, sizes, points)}; use at most {most} values, or choose random, sobol or "
