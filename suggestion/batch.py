@@ -25,8 +25,9 @@ class Batch:
     labels: dict[str, str] = field(default_factory=dict)  # the backend's labels for the batch
 
 
-def suggest_unique(backend: Backend, request: SuggestionRequest) -> Batch:
-    """``request.count`` points, none equal to a trial's point or to each other."""
+def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: int | None = None) -> Batch:
+    """``request.count`` points, none equal to a trial's point or to each other; the backend is
+    asked for at most ``model_points`` of them (the call's budget), the rest are drawn unseen."""
     space = request.experiment.space
     seen = {space.key(t.params) for t in request.history}
     size = space.cardinality()
@@ -35,8 +36,9 @@ def suggest_unique(backend: Backend, request: SuggestionRequest) -> Batch:
     chosen: list[Point] = []
     labels: dict[str, str] = {}
     history = list(request.history)
+    limit = request.count if model_points is None else min(model_points, request.count)
     for round_ in range(BACKEND_ROUNDS):
-        wanted = request.count - len(chosen)
+        wanted = limit - len(chosen)
         if wanted == 0:
             break
         seed = request.seed if round_ == 0 else derive_seed(request.seed, "round", round_)

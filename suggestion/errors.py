@@ -36,3 +36,7 @@ class SearchSpaceExhausted(SuggestionError):
 
 class BackendUnavailable(SuggestionError):
     """The backend's library is not installed in this image. gRPC: FAILED_PRECONDITION."""
+
+
+class ServerBusy(SuggestionError):
+    """Too many calls are already waiting for a worker. gRPC: UNAVAILABLE (Katib retries it)."""

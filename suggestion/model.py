@@ -122,10 +122,15 @@ class Parameter:
             return double_at(ordinal(float(self.low)) + index)
         return self._grid.integer(index) if self.kind is Kind.INT else self._grid.double(index)
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        # a dict, not tuple.index: trials x list values would cost seconds on long lists
+        return {choice: index for index, choice in enumerate(self.choices)}
+
     def index_of(self, value: Value) -> int:
         """Position of a feasible value (the nearest grid position for a numeric one)."""
         if self.choices:
-            return self.choices.index(str(value))
+            return self._positions[str(value)]
         if not self.is_finite:
             return ordinal(float(value)) - ordinal(float(self.low))
         if self.kind is Kind.INT:
@@ -176,7 +181,7 @@ class Parameter:
         return self.value_at(self.index_of(number)) if self.is_finite else number
 
     def _parse_choice(self, text: str) -> str:
-        if text in self.choices:
+        if text in self._positions:
             return text
         if self.kind is Kind.DISCRETE:
             # "0.10" and "0.1" name the same discrete value

@@ -9,12 +9,16 @@ from katib_api import api_pb2
 from katib_suggestion import wire
 from katib_suggestion.backend import Backend
 from katib_suggestion.batch import Batch, suggest_unique
+from katib_suggestion.budgeted import degraded_labels, with_plan
 from katib_suggestion.errors import InvalidExperiment, InvalidRequest
 from katib_suggestion.fixed import WithoutFixed
 from katib_suggestion.model import Experiment, SuggestionRequest
 from katib_suggestion.seeding import derive_seed
+from katib_validators.budget import MAX_PARAMETERS
+from katib_validators.costs import dry_run_fits, plan_call
 from katib_validators.experiment import parse_experiment
 from katib_validators.problems import Problem
+from katib_validators.servable import check_sizes
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,9 @@ class Suggester:
 
     def experiment(self, message: api_pb2.Experiment) -> Experiment:
         """The typed experiment with its seed resolved; InvalidExperiment lists every problem."""
+        problems = check_sizes(*wire.experiment_sizes(message, MAX_PARAMETERS))
+        if problems:  # before building anything from a request too large to come from Katib
+            raise InvalidExperiment(problems)
         experiment, problems = parse_experiment(wire.experiment_document(message), self.backend_name)
         if problems:
             raise InvalidExperiment(problems)
@@ -48,6 +55,9 @@ class Suggester:
     def validate(self, message: api_pb2.Experiment) -> Experiment:
         """Everything GetSuggestions would reject, rejected now (the only fail-fast point)."""
         experiment = self.experiment(message)
+        if not dry_run_fits(self.backend_name, experiment):
+            log.info("experiment %s: dry run skipped (its estimate exceeds Validate's budget)", experiment.name)
+            return experiment
         try:  # a first suggestion proves the backend accepts the space and settings
             self.backend.suggest(SuggestionRequest(experiment, (), 1, experiment.settings["random_state"]))
         except Exception as error:  # noqa: BLE001 - reported to the user, logged with traceback
@@ -69,15 +79,15 @@ class Suggester:
             log.warning("experiment %s: left %d trial(s) out of the history: %s", experiment.name,
                         len(history.skipped), "; ".join(history.skipped[:5]))
         seed = experiment.settings["random_state"]
-        batch = Batch([], 0)
+        batch, plan = Batch([], 0), plan_call(self.backend_name, experiment, len(history.trials), count)
         if count:
-            batch = suggest_unique(self.backend, SuggestionRequest(
+            batch = suggest_unique(with_plan(self.backend, plan), SuggestionRequest(
                 experiment, tuple(history.trials), count,
                 seed=derive_seed(seed, request.total_request_number, len(request.trials)),
                 suggested_before=max(request.total_request_number - count, len(request.trials)),
-            ))
-        facts["fallback"] = batch.fallback
-        own = len(batch.points) - batch.fallback
-        labels = [batch.labels] * own + [{**batch.labels, **FALLBACK_LABEL}] * batch.fallback
+            ), model_points=plan.model_points if plan else None)
+        facts.update(fallback=batch.fallback, degraded=".".join(plan.degraded) if plan else "")
+        own, batch_labels = len(batch.points) - batch.fallback, degraded_labels(batch.labels, plan)
+        labels = [batch_labels] * own + [{**batch_labels, **FALLBACK_LABEL}] * batch.fallback
         return wire.suggestions_reply(batch.points, experiment.space, request.experiment.spec.algorithm.algorithm_name,
                                       {"random_state": str(seed)}, labels)

@@ -1,22 +1,24 @@
-"""Build and run the gRPC server: health, reflection, message limits, graceful SIGTERM."""
+"""Build and run the gRPC server: health, reflection, message limits, fair workers, graceful SIGTERM."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import threading
 import time
-from concurrent import futures
 from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from katib_api import api_pb2
+from katib_suggestion.listen import add_port
 from katib_suggestion.memory import return_large_allocations_to_the_os
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.pipeline import Suggester
 from katib_suggestion.registry import DeferredBackend
+from katib_suggestion.scheduler import FairExecutor
 from katib_suggestion.service import SuggestionServicer, add_to_server
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ KATIB_HEALTH_SERVICE = "manager.v1beta1.Suggestion"
 SUGGESTION_SERVICE = api_pb2.DESCRIPTOR.services_by_name["Suggestion"].full_name
 # 10,000 trials of a dozen parameters are a few MiB; leave ample room.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+MAX_STREAMS = 16
 
 
 @dataclass(frozen=True)
@@ -35,21 +38,84 @@ class Config:
     port: int = 6789
     grace_period: float = 30.0  # seconds calls in flight may take after SIGTERM
     drain_period: float = 1.0  # seconds health says NOT_SERVING while calls are still accepted
-    max_workers: int = 8
+    # Suggestion calls computed at once. Katib runs one server per experiment with 0.5 CPU
+    # by default, and the work holds the GIL most of the time: more threads share the same
+    # core (a call waiting behind 8 running ones waited 11 s instead of one call's time) and
+    # each holds a call's working set (see katib_validators.budget). Raise it for a server
+    # shared by several experiments on several cores.
+    max_workers: int = 1
     metrics_port: int | None = None  # Prometheus /metrics on this port when set (0: any free port)
+
+
+class _Loop:
+    """An asyncio event loop on a daemon thread, driven from synchronous code.
+
+    One per process, shared by every server it starts (tests, the local runner
+    and the quality gate start several in turn): grpc.aio polls its completion
+    queue from the loops it has seen, and a stopped loop left behind makes it
+    fail with a closed file descriptor.
+    """
+
+    _shared: _Loop | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="grpc-aio", daemon=True).start()
+
+    @classmethod
+    def shared(cls) -> _Loop:
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def run(self, coroutine, timeout: float | None = None):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+
+class ServerHandle:
+    """A grpc.aio server with the synchronous start()/stop(grace).wait() of grpc.Server.
+
+    The event loop answers health checks and queues suggestion work on worker
+    threads, so a probe is answered in milliseconds however busy the workers are.
+    """
+
+    def __init__(self, loop: _Loop, server: grpc.aio.Server, pools: tuple[FairExecutor, ...]):
+        self._loop, self._server, self.pools = loop, server, pools
+
+    def start(self) -> None:
+        self._loop.run(self._server.start())
+
+    def stop(self, grace: float | None) -> threading.Event:
+        """Refuse new calls, give calls in flight ``grace`` seconds, then cancel them."""
+        stopped = threading.Event()
+
+        def finished(_future) -> None:
+            for pool in self.pools:
+                pool.shutdown()
+            stopped.set()
+
+        asyncio.run_coroutine_threadsafe(self._server.stop(grace), self._loop.loop).add_done_callback(finished)
+        return stopped
 
 
 @dataclass
 class Running:
-    server: grpc.Server
+    server: ServerHandle
     port: int
-    health: health.HealthServicer
+    health: health.aio.HealthServicer
     metrics: CallMetrics
     backend: DeferredBackend
+    loop: _Loop
+
+    def waiting(self) -> int:
+        """Calls queued for a worker and not started yet."""
+        return sum(pool.waiting() for pool in self.server.pools)
 
     def mark_serving(self) -> None:
         for name in ("", KATIB_HEALTH_SERVICE, SUGGESTION_SERVICE):
-            self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            self.loop.run(self.health.set(name, health_pb2.HealthCheckResponse.SERVING))
 
     def shutdown(self, grace: float, drain: float = 0.0) -> None:
         """NOT_SERVING first, then let calls in flight finish.
@@ -57,7 +123,7 @@ class Running:
         Once stop() starts, every new call is refused, health checks included;
         the drain period lets probes and clients see NOT_SERVING first.
         """
-        self.health.enter_graceful_shutdown()
+        self.loop.run(self.health.enter_graceful_shutdown())
         time.sleep(drain)
         self.server.stop(grace).wait()
 
@@ -65,31 +131,37 @@ class Running:
 def make_server(config: Config) -> Running:
     """An unstarted server with its bound port (bind port 0 in tests for a free one)."""
     backend = DeferredBackend(config.backend)
-    suggester = Suggester(config.backend, backend)
     metrics = CallMetrics()
+    pools = (FairExecutor(config.max_workers, "suggest"), FairExecutor(1, "validate"))
+    servicer = SuggestionServicer(Suggester(config.backend, backend), metrics,
+                                  suggest_pool=pools[0], validate_pool=pools[1])
+    loop = _Loop.shared()
+    try:
+        server, health_servicer, port = loop.run(_build(config, servicer))
+    except BaseException:
+        for pool in pools:
+            pool.shutdown()
+        raise
+    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, backend, loop)
+
+
+async def _build(config: Config, servicer: SuggestionServicer):
+    """The aio server and its health servicer, created on the loop that will run them."""
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                # gRPC shares ports by default: a second server would silently split the traffic
-               ("grpc.so_reuseport", 0)]
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=config.max_workers), options=options)
-    add_to_server(SuggestionServicer(suggester, metrics), server)
-    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+               ("grpc.so_reuseport", 0),
+               # calls one connection may have open: Katib's controller has one at a time per
+               # experiment; a client flooding its connection waits on its side instead of
+               # filling this server with requests (kubelet's probes come on a connection of their own)
+               ("grpc.max_concurrent_streams", MAX_STREAMS)]
+    server = grpc.aio.server(options=options)
+    add_to_server(servicer, server)
+    health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (SUGGESTION_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    try:
-        port = server.add_insecure_port(f"{_bracketed(config.host)}:{config.port}")
-    except RuntimeError as error:
-        port, cause = 0, error
-    else:
-        cause = None
-    if port == 0:
-        raise OSError(f"cannot listen on {config.host}:{config.port} (in use, or not an address here)") from cause
-    return Running(server, port, health_servicer, metrics, backend)
-
-
-def _bracketed(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return server, health_servicer, add_port(server, config.host, config.port)
 
 
 def serve(config: Config) -> int:

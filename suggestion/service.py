@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 import grpc
-from katib_api import api_pb2, api_pb2_grpc
-from katib_suggestion.errors import BackendUnavailable, InvalidExperiment, InvalidRequest, SearchSpaceExhausted
+from katib_api import api_pb2
+from katib_suggestion.errors import (
+    BackendUnavailable,
+    InvalidExperiment,
+    InvalidRequest,
+    SearchSpaceExhausted,
+    ServerBusy,
+)
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.pipeline import Suggester
-from katib_suggestion.wire import MalformedRequest, tolerant_parser
+from katib_suggestion.scheduler import FairExecutor
+from katib_suggestion.wire import MalformedRequest, experiment_name, parse_request, raw_request
+from katib_validators.budget import MAX_EXPERIMENT_BYTES
 
 log = logging.getLogger(__name__)
 LOGGED_DETAILS = 2000  # characters of an error kept in the call's log line
+LOGGED_NAME = 100  # characters of the experiment's name (Katib's are at most 40; a hostile one may be MiBs)
 
 _CODES = {
     InvalidExperiment: grpc.StatusCode.INVALID_ARGUMENT,
     InvalidRequest: grpc.StatusCode.INVALID_ARGUMENT,
     SearchSpaceExhausted: grpc.StatusCode.FAILED_PRECONDITION,
     BackendUnavailable: grpc.StatusCode.FAILED_PRECONDITION,
+    ServerBusy: grpc.StatusCode.UNAVAILABLE,
 }
 
 
@@ -41,6 +53,10 @@ def status_of(error: Exception, *, fail_closed: bool = False) -> tuple[grpc.Stat
 
 
 def _reject_malformed(request) -> None:
+    if isinstance(request, MalformedRequest) and request.size:
+        raise InvalidRequest(f"the {request.message_type} is {request.size / 2**20:.1f} MiB; an Experiment that "
+                             f"Katib can store is at most 1.5 MiB and this server reads at most "
+                             f"{request.max_bytes / 2**20:.0f} MiB of one; shorten the Experiment")
     if isinstance(request, MalformedRequest):
         raise InvalidRequest(f"the request is not a valid {request.message_type} message ({request.reason}); "
                              "send a message of api.v1.beta1 as Katib's controller does")
@@ -51,52 +67,74 @@ def add_to_server(servicer: SuggestionServicer, server: grpc.Server) -> None:
     handlers = {
         name: grpc.unary_unary_rpc_method_handler(
             getattr(servicer, name),
-            request_deserializer=tolerant_parser(request_type),
+            request_deserializer=raw_request(request_type, max_bytes),
             response_serializer=reply_type.SerializeToString)
-        for name, request_type, reply_type in (
-            ("GetSuggestions", api_pb2.GetSuggestionsRequest, api_pb2.GetSuggestionsReply),
+        for name, request_type, reply_type, max_bytes in (
+            ("GetSuggestions", api_pb2.GetSuggestionsRequest, api_pb2.GetSuggestionsReply, None),
+            # carries nothing but the Experiment
             ("ValidateAlgorithmSettings", api_pb2.ValidateAlgorithmSettingsRequest,
-             api_pb2.ValidateAlgorithmSettingsReply),
+             api_pb2.ValidateAlgorithmSettingsReply, MAX_EXPERIMENT_BYTES),
         )
     }
     service = api_pb2.DESCRIPTOR.services_by_name["Suggestion"].full_name
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
 
 
-class SuggestionServicer(api_pb2_grpc.SuggestionServicer):
-    """Katib's Suggestion service over one Suggester."""
+class SuggestionServicer:
+    """Katib's Suggestion service over one Suggester, for a grpc.aio server.
 
-    def __init__(self, suggester: Suggester, metrics: CallMetrics | None = None):
+    The handlers run on the event loop, which also answers health checks, so
+    they only queue the blocking work: GetSuggestions on the suggestion pool,
+    ValidateAlgorithmSettings on a pool of its own (always cheap, it never
+    waits behind a long suggestion). Both pools take turns between experiments.
+    """
+
+    def __init__(self, suggester: Suggester, metrics: CallMetrics | None = None, *,
+                 suggest_pool: FairExecutor, validate_pool: FairExecutor):
         self._suggester = suggester
         self._metrics = metrics or CallMetrics()
+        self._suggest_pool = suggest_pool
+        self._validate_pool = validate_pool
 
-    def GetSuggestions(self, request, context):
-        start = time.perf_counter()
-        facts: dict = {}
-        try:
-            _reject_malformed(request)
-            facts.update(experiment=request.experiment.name, count=request.current_request_number)
-            reply = self._suggester.suggest(request, facts)
-        except Exception as error:  # noqa: BLE001 - every error becomes a status, none escapes
-            self._fail(context, "GetSuggestions", facts, start, *status_of(error))
-        self._log("GetSuggestions", facts, start, grpc.StatusCode.OK)
-        return reply
+    async def GetSuggestions(self, request, context):
+        return await self._call("GetSuggestions", request, context, self._suggest_pool, self._suggest)
 
-    def ValidateAlgorithmSettings(self, request, context):
-        start = time.perf_counter()
-        facts: dict = {}
-        try:
-            _reject_malformed(request)
-            facts.update(experiment=request.experiment.name, algorithm=request.experiment.spec.algorithm.algorithm_name)
-            self._suggester.validate(request.experiment)
-        except Exception as error:  # noqa: BLE001
-            self._fail(context, "ValidateAlgorithmSettings", facts, start, *status_of(error, fail_closed=True))
-        self._log("ValidateAlgorithmSettings", facts, start, grpc.StatusCode.OK)
+    async def ValidateAlgorithmSettings(self, request, context):
+        return await self._call("ValidateAlgorithmSettings", request, context, self._validate_pool, self._validate,
+                                fail_closed=True)
+
+    def _suggest(self, data: bytes, facts: dict):
+        request = parse_request(api_pb2.GetSuggestionsRequest, data)
+        _reject_malformed(request)
+        facts["count"] = request.current_request_number
+        return self._suggester.suggest(request, facts)
+
+    def _validate(self, data: bytes, facts: dict):
+        request = parse_request(api_pb2.ValidateAlgorithmSettingsRequest, data)
+        _reject_malformed(request)
+        facts["algorithm"] = request.experiment.spec.algorithm.algorithm_name
+        self._suggester.validate(request.experiment)
         return api_pb2.ValidateAlgorithmSettingsReply()
 
-    def _fail(self, context, method, facts, start, code, details):
-        self._log(method, facts, start, code, details)
-        context.abort(code, details)
+    async def _call(self, method: str, data, context, pool: FairExecutor, work: Callable, fail_closed=False):
+        """Queue ``work(data, facts)`` as one of its experiment's jobs; only a glance at the bytes here."""
+        start = time.perf_counter()
+        facts: dict = {}
+        try:
+            _reject_malformed(data)
+            name = experiment_name(data)
+            facts["experiment"] = name[:LOGGED_NAME]
+            reply = await asyncio.wrap_future(pool.submit(name, len(data), work, data, facts))
+        except asyncio.CancelledError:
+            # the caller gave up (deadline or disconnect); a call still queued is dropped unrun
+            self._log(method, facts, start, grpc.StatusCode.CANCELLED)
+            raise
+        except Exception as error:  # noqa: BLE001 - every error becomes a status, none escapes
+            code, details = status_of(error, fail_closed=fail_closed)
+            self._log(method, facts, start, code, details)
+            await context.abort(code, details)
+        self._log(method, facts, start, grpc.StatusCode.OK)
+        return reply
 
     def _log(self, method, facts, start, code, details=""):
         """One line per call; the same fields go to JSON logs as keys and to the metrics."""

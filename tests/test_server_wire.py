@@ -185,7 +185,7 @@ def test_more_than_ten_thousand_trials_fit_the_message_limits(stub):
     assert len(stub.GetSuggestions(message, timeout=60).parameter_assignments) == 2
 
 
-@pytest.mark.parametrize("algorithm", ["tpe", "random", "cmaes", "sobol"])
+@pytest.mark.parametrize("algorithm", ["random", "cmaes", "sobol"])  # TPE's limit: test_budget_wire.py
 def test_an_enormous_categorical_list_is_answered(stub, algorithm):
     e = experiment(algorithm)
     choices = e.spec.parameter_specs.parameters[2].feasible_space.list

@@ -90,7 +90,7 @@ def test_alias_selects_the_same_algorithm():
 
 @pytest.mark.parametrize(("settings", "expected"), [
     ({"base_estimator": "SVR"}, "base_estimator must be one of GP, RF, ET, GBRT"),
-    ({"n_initial_points": -1}, "n_initial_points must be int >= 0"),
+    ({"n_initial_points": -1}, "n_initial_points must be 0 <= int <= 2147483647"),
     ({"acq_func": "EIps"}, "write acq_func: EI"),
     ({"acq_func": "PIps"}, "write acq_func: PI"),
     ({"base_estimator": "ET", "acq_optimizer": "lbfgs"}, "write acq_optimizer: sampling"),

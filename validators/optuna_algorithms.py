@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from katib_validators.algorithm import Algorithm, names
+from katib_validators.budget import MAX_CANDIDATES
 from katib_validators.cmaes_rules import POPSIZE, SIGMA, fits_budget
+from katib_validators.counts import INT32_MAX
 from katib_validators.settings import RANDOM_STATE, SEED_ONLY, Setting, SettingsSchema
 from katib_validators.space_rules import needs_finite_grid, needs_two_numeric
 
 _TPE = SettingsSchema((
-    Setting("n_startup_trials", "int", 10, "random trials before TPE starts modelling", low=0),
-    Setting("n_ei_candidates", "int", 24, "candidates scored by expected improvement per point", low=1),
+    Setting("n_startup_trials", "int", 10, "random trials before TPE starts modelling", low=0, high=INT32_MAX),
+    Setting("n_ei_candidates", "int", 24, "candidates scored by expected improvement per point; "
+            f"each is scored against every trial, so at most {MAX_CANDIDATES:,} (memory grows with candidates x "
+            "trials; large histories are then modelled on their best and most recent trials)",
+            low=1, high=MAX_CANDIDATES),
     RANDOM_STATE,
 ))
 

@@ -10,6 +10,7 @@ from katib_validators.algorithm import Algorithm
 from katib_validators.catalog import ALGORITHMS, backends_serving, served_by
 from katib_validators.problems import Problem, guarded
 from katib_validators.search_space import PARAMETERS_PATH
+from katib_validators.servable import check_servable
 from katib_validators.settings import SETTINGS_PATH
 from katib_validators.upstream import keep_upstream_message
 
@@ -71,6 +72,8 @@ def check_algorithm(algorithm: Algorithm, pairs: list[tuple[str, str]], space: S
         problems += guarded(PARAMETERS_PATH, lambda: _distributions(algorithm, space))
         for rule in algorithm.space_rules:
             problems += guarded(PARAMETERS_PATH, lambda rule=rule: rule(space, spec))
+        if not problems:  # the cost depends on settings and space that are valid
+            problems += guarded(PARAMETERS_PATH, lambda: check_servable(algorithm, settings, space, pairs))
     return settings, problems
 
 

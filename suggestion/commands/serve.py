@@ -28,7 +28,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metrics-port", type=checked(optional(port), "a port number (0-65535) or empty"),
                         default=env("METRICS_PORT"), help="serve Prometheus metrics on this port (default: off)")
     parser.add_argument("--max-workers", type=checked(positive_int, "a whole number > 0"),
-                        default=env("MAX_WORKERS", "8"), help="concurrent calls (default 8)")
+                        default=env("MAX_WORKERS", "1"),
+                        help="suggestion calls computed at once; health checks never wait for them (default 1)")
 
 
 # BLAS libraries start one thread per core of the node, not of the pod's CPU limit
