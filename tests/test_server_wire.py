@@ -195,3 +195,23 @@ def test_an_enormous_categorical_list_is_answered(stub, algorithm):
     reply = stub.GetSuggestions(request(e, count=4, total=4), timeout=60)
     assert len(reply.parameter_assignments) == 4
     assert all(a.assignments[2].value.startswith("choice-") for a in reply.parameter_assignments)
+
+
+def test_a_stale_grpc_poller_wake_up_is_dropped_and_other_loop_errors_still_reported(caplog):
+    """grpc.aio's "Bad file descriptor" after its core shut down between servers is noise; nothing else is."""
+    import asyncio
+    import errno
+
+    from katib_suggestion.server import _quiet_stale_poller
+
+    loop = asyncio.new_event_loop()
+    try:
+        with caplog.at_level("DEBUG"):
+            _quiet_stale_poller(loop, {"message": "Exception in callback None()",
+                                       "exception": OSError(errno.EBADF, "Bad file descriptor")})
+            _quiet_stale_poller(loop, {"message": "Exception in callback f()", "exception": ValueError("real")})
+    finally:
+        loop.close()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == ["Exception in callback f()"]
+    assert any("closed descriptor" in r.getMessage() for r in caplog.records if r.levelname == "DEBUG")
