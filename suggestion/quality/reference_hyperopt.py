@@ -16,7 +16,7 @@ from functools import partial
 
 import numpy as np
 from hyperopt import JOB_STATE_DONE, JOB_STATE_RUNNING, STATUS_FAIL, STATUS_OK, Domain, Trials, anneal, hp, rand, tpe
-from katib_suggestion.model import Distribution, Experiment, Parameter, Point
+from katib_suggestion.model import Distribution, Experiment, Kind, Parameter, Point
 
 
 def _algorithm(experiment: Experiment):
@@ -49,7 +49,7 @@ def expression(p: Parameter):
         return hp.normal(p.name, (p.low + p.high) / 2, (p.high - p.low) / 6)
     if p.distribution is Distribution.LOG_NORMAL:
         return hp.lognormal(p.name, (log_low + log_high) / 2, (log_high - log_low) / 6)
-    quantum = p.grid_step or None
+    quantum = p.step or (1 if p.kind is Kind.INT else None)  # ints are stepped by 1 unless told otherwise
     if p.is_log:
         return hp.qloguniform(p.name, log_low, log_high, quantum) if quantum else hp.loguniform(p.name, log_low,
                                                                                                 log_high)
