@@ -211,3 +211,17 @@ def test_prompts_end_cleanly_when_input_ends(tmp_path):
 def test_a_parameter_given_twice_is_refused(capsys):
     status, _, err = init(capsys, *REQUIRED, "--param", "x=double:0:1")
     assert status == 2 and "--param x: given twice; keep one" in err
+
+
+def test_a_space_smaller_than_the_default_trial_count_gets_every_point_by_default(tmp_path, capsys):
+    # a 3 x 2 space cannot give 12 distinct trials (validation refuses more trials than points),
+    # so the default becomes its size; an explicit --max-trials above it is still refused
+    small = ("--name", "small", "--image", "python:3.11-slim", "--command", "python3 train.py",
+             "--param", "layers=int:1:3", "--param", "opt=categorical:adam,sgd", "--minimize", "loss")
+    target = tmp_path / "small.yaml"
+    assert init(capsys, *small, "-o", str(target))[:2] == (0, "")
+    spec = yaml.safe_load(target.read_text())["spec"]
+    assert (spec["maxTrialCount"], spec["parallelTrialCount"], spec["maxFailedTrialCount"]) == (6, 3, 3)
+    assert main(["validate", "--strict", str(target)]) == 0
+    status, _, err = init(capsys, *small, "--max-trials", "7", "-o", str(tmp_path / "seven.yaml"))
+    assert status == 2 and "--max-trials" in err and "at most 6" in err, err

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from katib_suggestion.authoring.inputs import FLAGS, Inputs, suggest_name
+from katib_suggestion.authoring.inputs import DEFAULT_MAX_TRIALS, FLAGS, Inputs, suggest_name
 from katib_suggestion.authoring.trial import TRIAL_KINDS, collector_spec, container, trial_command, trial_spec
 from katib_validators.experiment import parse_experiment
 from katib_validators.problems import Problem
 from katib_validators.resource import API_VERSION, DEFAULT_PARALLEL, KIND, check_resource, resource_warnings
+from katib_validators.search_space import parse_search_space
 
 # Where a problem's field comes from, longest prefix first (parameters and settings are named by index).
 _SOURCES = (("metadata.name", "name"), ("metadata.namespace", "namespace"), ("spec.objective.goal", "goal"),
@@ -25,6 +26,7 @@ _INDEXED = re.compile(r"spec\.(parameters|trialTemplate\.trialParameters|algorit
 def build(inputs: Inputs) -> dict[str, Any]:
     """The Experiment resource (plain data); raises ValueError when the command cannot take the parameters."""
     names = [p.get("name") for p in inputs.parameters]
+    max_trials = inputs.max_trials if inputs.max_trials is not None else default_max_trials(inputs.parameters)
     objective = {"type": inputs.direction or "maximize", "objectiveMetricName": inputs.objective}
     if inputs.goal is not None:
         objective["goal"] = inputs.goal
@@ -40,10 +42,10 @@ def build(inputs: Inputs) -> dict[str, Any]:
         "objective": objective,
         "algorithm": algorithm,
         "parallelTrialCount": inputs.parallel if inputs.parallel is not None else
-        max(1, min(DEFAULT_PARALLEL, inputs.max_trials)),
-        "maxTrialCount": inputs.max_trials,
+        max(1, min(DEFAULT_PARALLEL, max_trials)),
+        "maxTrialCount": max_trials,
         "maxFailedTrialCount": inputs.max_failed if inputs.max_failed is not None else
-        min(DEFAULT_PARALLEL, inputs.max_trials),
+        min(DEFAULT_PARALLEL, max_trials),
         "parameters": inputs.parameters,
         "metricsCollectorSpec": collector_spec(inputs.collector, inputs.metrics_path),
         "trialTemplate": {
@@ -53,6 +55,14 @@ def build(inputs: Inputs) -> dict[str, Any]:
             "trialSpec": trial_spec(inputs.kind, training, inputs.workers),
         },
     }}
+
+
+def default_max_trials(parameters: list[dict[str, Any]]) -> int:
+    """12 trials, or every point of a smaller finite space (asking for more is refused at validation)."""
+    space, problems = parse_search_space(parameters)
+    if space is None or problems or not space.is_finite:
+        return DEFAULT_MAX_TRIALS
+    return max(1, min(DEFAULT_MAX_TRIALS, space.cardinality()))
 
 
 def problems_of(doc: dict[str, Any], inputs: Inputs) -> list[str]:

@@ -41,7 +41,7 @@ class Inputs:
     algorithm: str = DEFAULT_ALGORITHM
     settings: dict[str, str] = field(default_factory=dict)
     parallel: int | None = None
-    max_trials: int = DEFAULT_MAX_TRIALS
+    max_trials: int | None = None  # None: DEFAULT_MAX_TRIALS, or the space's size when that is smaller
     max_failed: int | None = None
     kind: str = "Job"
     workers: int = 0
