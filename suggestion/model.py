@@ -158,7 +158,8 @@ class Parameter:
             # equal-width cells, so the end values get their fair share
             size = self._size
             return self.value_at(min(int(u * size), size - 1))
-        return self.snap(self.low + u * (self.high - self.low))
+        # a convex combination: high - low overflows to inf on ranges wider than the largest double
+        return self.snap((1.0 - u) * self.low + u * self.high)
 
     def to_unit(self, value: Value) -> float:
         """Inverse of ``from_unit`` (centre of the value's cell for list kinds)."""
@@ -169,7 +170,8 @@ class Parameter:
         if self.is_log:
             span = math.log(self.high) - math.log(self.low)
             return (math.log(value) - math.log(self.low)) / span
-        return (float(value) - self.low) / (self.high - self.low)
+        # halves first, so ranges wider than the largest double do not overflow
+        return (float(value) / 2 - self.low / 2) / (self.high / 2 - self.low / 2)
 
     def parse(self, text: str) -> Value:
         """Parse a trial's assignment string; ValueError when it is not a feasible value."""

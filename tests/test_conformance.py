@@ -15,6 +15,7 @@ class TestBuiltinBackends(ConformanceTests):
     backends = tuple(name for name, entry in registered().items() if entry.builtin)
     # Settings that switch an algorithm onto another model: each variant is a case of its own.
     variants = {("skopt", "bayesianoptimization"): [{"base_estimator": e} for e in ("RF", "ET", "GBRT")]}
+    adversarial_examples = 20  # more than the kit's default; benchmarks/adversarial_campaign.py runs thousands
 
 
 # (backend, algorithm key, extra settings) of every case, for the end-to-end experiments

@@ -119,3 +119,31 @@ def check_served_over_grpc(case: Case) -> None:
     assert len(report.trials) == 12, f"the experiment ended after {len(report.trials)} of 12 trials"
     keys = [tuple(a.value for a in t.spec.parameter_assignments.assignments) for t in report.trials]
     assert len(set(keys)) == len(keys), "a trial repeats another trial's assignments"
+
+
+def check_what_validate_accepts_every_call_serves(case: Case, examples: int, large: int = 200) -> None:
+    """Issue 13's property on generated adversarial experiments (odd numbers, extreme bounds, steps and
+    settings, odd metric values, large counts and positions): when Validate accepts one, every call
+    Katib would then make answers with the requested count of feasible, unrepeated points."""
+    from hypothesis import HealthCheck, given, settings
+    from katib_suggestion.pipeline import Suggester
+    from katib_suggestion.testing.adversarial import FOREIGN, scenarios
+    from katib_suggestion.testing.contract import run_scenario
+    from katib_validators.catalog import served_by
+
+    algorithm = next(a for a in served_by(case.backend).values() if a.key == case.algorithm)
+    # two independent Suggesters: one plays the scenario, the other answers its last call again
+    suggesters = tuple(Suggester(case.backend, load_backend(case.backend)) for _ in range(2))
+    accepted: list[bool] = []
+
+    @settings(max_examples=examples, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(scenarios(algorithm, frozenset(FOREIGN), large=large))
+    def check(scenario):
+        report = run_scenario(scenario, *suggesters)
+        assert not report.findings, (report.findings, scenario)
+        accepted.append(report.accepted)
+
+    check()
+    # guards the generator: mostly legal experiments, or the calls would go untested
+    assert sum(accepted) >= examples // 3, f"only {sum(accepted)} of {len(accepted)} generated experiments accepted"

@@ -34,6 +34,8 @@ class ConformanceTests:
     variants: ClassVar[Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]] = {}
     # algorithm key -> Katib parameters, for an algorithm that accepts none of the kit's spaces
     parameters: ClassVar[Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]] = {}
+    # generated adversarial experiments per algorithm (each is validated, then driven for several calls)
+    adversarial_examples: ClassVar[int] = 12
 
     @classmethod
     def cases(cls) -> list[Case]:
@@ -52,6 +54,8 @@ class ConformanceTests:
     def pytest_generate_tests(self, metafunc):
         if "case" in metafunc.fixturenames:
             cases = self.cases()
+            if metafunc.function.__name__ == "test_what_validate_accepts_every_call_serves":
+                cases = [c for c in cases if not c.settings]  # the experiments bring their own settings
             metafunc.parametrize("case", cases, ids=[c.id for c in cases])
 
     @pytest.fixture(autouse=True)
@@ -86,6 +90,9 @@ class ConformanceTests:
 
     def test_a_different_random_state_gives_a_different_answer(self, case):
         conformance.check_a_different_random_state_gives_a_different_answer(case)
+
+    def test_what_validate_accepts_every_call_serves(self, case):
+        conformance.check_what_validate_accepts_every_call_serves(case, self.adversarial_examples)
 
     def test_served_over_grpc(self, case):
         conformance.check_served_over_grpc(case)

@@ -26,6 +26,18 @@ def dimension(parameter: Parameter) -> ng.p.Parameter:
     return dimension.set_integer_casting() if parameter.kind is Kind.INT and parameter.step is None else dimension
 
 
+def unit_dimension(parameter: Parameter) -> ng.p.Parameter:
+    """What the backend searches: numbers as their position in [0, 1] on the parameter's own scale.
+
+    nevergrad computes in doubles: ints beyond 2**53 and ranges wider than the largest double
+    (both legal in Katib) break its bounds checks, so the model's exact mapping does the rest."""
+    return dimension(parameter) if parameter.choices else ng.p.Scalar(lower=0.0, upper=1.0)
+
+
+def coordinate(parameter: Parameter, value):
+    return value if parameter.choices else parameter.to_unit(value)
+
+
 def is_fixed(parameter: Parameter) -> bool:
     return parameter.cardinality() == 1 or (parameter.is_numeric and parameter.low == parameter.high)
 
@@ -37,14 +49,15 @@ class NevergradBackend:
         fixed = {p.name: p.value_at(0) if p.choices else p.snap(p.low) for p in space if is_fixed(p)}
         if not free:
             return Proposal([dict(fixed)] * request.count)
-        parametrization = ng.p.Dict(**{p.name: dimension(p) for p in free})
+        parametrization = ng.p.Dict(**{p.name: unit_dimension(p) for p in free})
         parametrization.random_state = np.random.RandomState(request.seed % 2**32)
         de = optimizer(request.experiment, parametrization)
         elite = _elite(request, request.experiment.settings["popsize"])
         sign = -1.0 if request.experiment.objective.maximize else 1.0
         for trial in request.history:
             if trial.name in elite:
-                told = parametrization.spawn_child(new_value={p.name: trial.params[p.name] for p in free})
+                position = {p.name: coordinate(p, trial.params[p.name]) for p in free}
+                told = parametrization.spawn_child(new_value=position)
                 de.tell(told, sign * trial.value)
             elif trial.state is TrialState.PENDING:
                 de.ask()
@@ -52,7 +65,7 @@ class NevergradBackend:
         points: list[Point] = []
         for _ in range(ASKS_PER_POINT * request.count):
             value = de.ask().value
-            point = {p.name: fixed[p.name] if p.name in fixed else katib_value(p, value[p.name]) for p in space}
+            point = {p.name: fixed[p.name] if p.name in fixed else from_coordinate(p, value[p.name]) for p in space}
             if space.key(point) not in taken:
                 taken.add(space.key(point))
                 points.append(point)
@@ -76,6 +89,10 @@ def _elite(request: SuggestionRequest, size: int) -> set[str]:
     finished = [t for t in request.history
                 if t.state in (TrialState.COMPLETED, TrialState.PRUNED) and t.value is not None]
     return {t.name for t in sorted(finished, key=lambda t: sign * t.value)[:size]}
+
+
+def from_coordinate(parameter: Parameter, value):
+    return value if parameter.choices else parameter.from_unit(value)
 
 
 def katib_value(parameter: Parameter, value):
