@@ -192,3 +192,11 @@ def test_the_answer_does_not_depend_on_the_blas_thread_count():
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env)
         answers.append(run.stdout)
     assert answers[0] == answers[1] and answers[0].count(b"\n") == 2
+
+
+def test_a_batch_too_large_for_a_fit_per_point_gets_its_rest_at_random_and_says_so():
+    plan = skopt_budget.plan_for("GP", 350, 100_000, "lbfgs", 20)
+    assert plan.seconds() <= 20 * skopt_budget.SAFETY
+    assert 1 <= plan.count < 100_000 and "random-rest" in plan.degraded
+    # an ordinary batch keeps a model fit per point
+    assert skopt_budget.plan_for("GP", 40, 4, "lbfgs", 20).count == 4

@@ -75,11 +75,11 @@ def _model_points(request: SuggestionRequest, codec: SpaceCodec, told: Told, cou
                     settings["time_budget_seconds"])
     optimizer = _optimizer(plan, codec, told, settings["acq_func"], int(rng.randint(2**31 - 1)))
     points: list[list[Value]] = []
-    for index in range(count):
+    for index in range(plan.count):
         points.append(optimizer.ask())
-        if index < count - 1:
+        if index < plan.count - 1:
             optimizer.tell(points[-1], _believed(optimizer.models[-1], optimizer.space, points[-1:])[0])
-    return points, label_value(plan)
+    return points + _random_points(codec, count - plan.count, rng), label_value(plan)
 
 
 def _believed(model, space: Space, xs: list[list[Value]]) -> list[float]:
