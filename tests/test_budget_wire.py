@@ -20,6 +20,7 @@ from katib_suggestion.pipeline import FALLBACK_LABEL
 from katib_validators.costs import plan_call
 from katib_validators.experiment import parse_experiment
 from servers import KATIB_HEALTH, in_process_server
+from test_serve_process import big_request
 from test_server_wire import experiment, request
 
 C = pb.TrialStatus.TrialConditionType
@@ -88,15 +89,7 @@ def test_a_batch_larger_than_the_budget_is_exact_unique_and_labelled(served):
 
 
 def heavy_request(trials: int = 2000) -> pb.GetSuggestionsRequest:
-    message = request(experiment("tpe", name="heavy"), count=4, total=trials + 4)
-    for index in range(trials):
-        trial = message.trials.add(name=f"t{index}")
-        for name, value in (("lr", f"{0.001 + (index % 97) * 0.001:.3f}"), ("units", str(32 * (1 + index % 16))),
-                            ("act", "relu" if index % 3 else "tanh")):
-            trial.spec.parameter_assignments.assignments.add(name=name, value=value)
-        trial.status.condition = C.SUCCEEDED
-        trial.status.observation.metrics.add(name="loss", value=repr((index * 7919 % 1000) / 1000))
-    return message
+    return big_request(trials, "tpe", name="heavy")
 
 
 def test_health_and_another_experiment_are_answered_while_one_floods_the_server(served):

@@ -16,9 +16,10 @@ from test_server_wire import experiment
 C = pb.TrialStatus.TrialConditionType
 
 
-def big_request(trials: int = 3000) -> pb.GetSuggestionsRequest:
-    """A multivariate-TPE call slow enough to be in flight when SIGTERM arrives."""
-    e = experiment("multivariate-tpe")
+def big_request(trials: int = 3000, algorithm: str = "multivariate-tpe", name: str = "wire-test"
+                ) -> pb.GetSuggestionsRequest:
+    """A call with a long history, slow enough to be in flight when SIGTERM arrives (or to load a server)."""
+    e = experiment(algorithm, name=name)
     message = pb.GetSuggestionsRequest(experiment=e, current_request_number=4, total_request_number=trials + 4)
     for index in range(trials):
         trial = message.trials.add(name=f"t{index}")
