@@ -7,9 +7,16 @@ from dataclasses import dataclass, replace
 # Seconds on one core of our 2026 reference machine (see benchmarks/skopt_latency.py);
 # the plan depends only on the request, so the same request gets the same answer.
 GP_HYPERFIT_200 = 0.8  # learning GP hyperparameters on 200 points, 3 starts
-GP_PREDICT = 6e-11  # per candidate x observation^2 (predictive variance)
+# Per tell (one model point of a batch), in process CPU seconds on this project's 2-core test
+# machine, 6 parameters, measured 2026-11-30: sampling 10,000 candidates at 300 observations
+# 0.53 s; with L-BFGS 0.45 s at 40 observations and 1.25 s at 300. The constants before these
+# (0.06 s and 0.04 s estimated) let 40 points at 300 observations take 50 s of one core and
+# 189 points at 350 take 147 s (adversarial campaign, seed 22).
+GP_CANDIDATE = 1.5e-5  # per candidate scored (sampling and transforming it)
+GP_PREDICT = 4e-10  # per candidate x observation^2 (predictive variance)
 GP_FACTOR = 2e-10  # per observation^3 (Cholesky and inverse)
-GP_LBFGS = 0.4  # L-BFGS refinement per tell at 1,000 observations (scales with n^2)
+GP_LBFGS = 0.35  # L-BFGS restarts of the acquisition search, per tell
+GP_LBFGS_PER_OBS = 3e-3  # and their growth with the observations
 TREE_FIT = {"RF": 2.5e-4, "ET": 1.2e-4, "GBRT": 3e-4}  # per observation, per fit
 TREE_PREDICT = 4e-5  # per candidate, per fit
 SAFETY = 0.5  # plan for half the budget: other tenants, decoding, the first fit's variance
@@ -43,10 +50,10 @@ class Plan:
         """Estimated run time of the plan (single core)."""
         if self.estimator != "GP":
             return self.count * (TREE_FIT[self.estimator] * self.window + TREE_PREDICT * self.candidates)
-        n = self.window
-        tell = GP_PREDICT * self.candidates * n * n + GP_FACTOR * n ** 3
+        n = self.window + self.count / 2  # each point of the batch is told back before the next
+        tell = (GP_CANDIDATE + GP_PREDICT * n * n) * self.candidates + GP_FACTOR * n ** 3
         if self.acq_optimizer == "lbfgs":
-            tell += GP_LBFGS * (n / 1000) ** 2
+            tell += GP_LBFGS + GP_LBFGS_PER_OBS * n
         hyperfit = GP_HYPERFIT_200 * (self.restarts + 1) / 3 * (self.fit_window / 200) ** 3
         return hyperfit + self.count * tell
 
