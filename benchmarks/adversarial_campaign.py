@@ -28,6 +28,9 @@ from katib_suggestion.testing.adversarial import FOREIGN, Outcome, Scenario, sce
 from katib_suggestion.testing.contract import Report, fresh_process_replies, run_scenario
 from katib_validators.catalog import ALGORITHMS
 
+SUGGEST_CPU_LIMIT = 30.0  # "every accepted GetSuggestions under 30 s on one core"
+VALIDATE_CPU_LIMIT = 2.0  # "ValidateAlgorithmSettings under 2 s"
+
 
 def signature(report: Report) -> str | None:
     """A finding's class: its kind and message with the numbers taken out."""
@@ -63,6 +66,8 @@ class Stats:
         self.fresh_samples: dict[str, list] = defaultdict(list)
         self.seconds: Counter = Counter()
         self.slowest: dict[str, float] = defaultdict(float)
+        # issue 13's targets, in process CPU seconds (what one idle core would take)
+        self.over_budget: list[dict] = []
 
     def record(self, algorithm, scenario: Scenario, report: Report) -> None:
         name = f"{algorithm.backend}/{algorithm.key}"
@@ -76,6 +81,12 @@ class Stats:
             self.slowest_suggest = max(self.slowest_suggest, (seconds, where))
             self.cpu_suggest = max(self.cpu_suggest, (cpu, where))
             self.slowest[name] = max(self.slowest[name], seconds)
+            if cpu > SUGGEST_CPU_LIMIT:
+                self.over_budget.append({"call": where, "cpu_seconds": round(cpu, 2), "document": scenario.document,
+                                         "counts": scenario.counts, "offset": scenario.offset})
+        if report.validate_cpu > VALIDATE_CPU_LIMIT:
+            self.over_budget.append({"call": f"{name}, ValidateAlgorithmSettings",
+                                     "cpu_seconds": round(report.validate_cpu, 2), "document": scenario.document})
         self.seconds[name] += report.validate_seconds + sum(report.suggest_seconds)
         key = signature(report)
         if key is not None:
@@ -171,6 +182,10 @@ def _print(stats: Stats, suggesters, fresh: list[str], seconds: float, path: str
                             "counts": small.counts, "offset": small.offset,
                             "outcomes": [o.__dict__ for o in small.outcomes]}
     print(f"findings: {len(reproducers)} distinct, {sum(stats.finding_counts.values())} experiments")
+    print(f"calls over budget (GetSuggestions > {SUGGEST_CPU_LIMIT:g} s or Validate > {VALIDATE_CPU_LIMIT:g} s "
+          f"of CPU): {len(stats.over_budget)}")
+    for entry in stats.over_budget:
+        print(f"- {entry['call']}: {entry['cpu_seconds']} s\n  {json.dumps(entry['document'])}")
     for key, reproducer in reproducers.items():
         print(f"- {key} ({reproducer['count']} experiments)\n  {json.dumps(reproducer)}")
     if path:
@@ -178,8 +193,8 @@ def _print(stats: Stats, suggesters, fresh: list[str], seconds: float, path: str
             json.dump({"experiments": dict(stats.experiments), "accepted": dict(stats.accepted),
                        "slowest_validate": stats.slowest_validate, "slowest_suggest": stats.slowest_suggest,
                        "cpu_validate": stats.cpu_validate, "cpu_suggest": stats.cpu_suggest,
-                       "findings": reproducers, "fresh": fresh}, handle, indent=1)
-    return 1 if reproducers or fresh else 0
+                       "findings": reproducers, "fresh": fresh, "over_budget": stats.over_budget}, handle, indent=1)
+    return 1 if reproducers or fresh or stats.over_budget else 0
 
 
 if __name__ == "__main__":
