@@ -158,8 +158,10 @@ class Parameter:
             # equal-width cells, so the end values get their fair share
             size = self._size
             return self.value_at(min(int(u * size), size - 1))
-        # a convex combination: high - low overflows to inf on ranges wider than the largest double
-        return self.snap((1.0 - u) * self.low + u * self.high)
+        span = self.high - self.low
+        if math.isinf(span):  # a range wider than the largest double: a convex combination cannot overflow
+            return self.snap((1.0 - u) * self.low + u * self.high)
+        return self.snap(self.low + u * span)
 
     def to_unit(self, value: Value) -> float:
         """Inverse of ``from_unit`` (centre of the value's cell for list kinds)."""
@@ -170,8 +172,10 @@ class Parameter:
         if self.is_log:
             span = math.log(self.high) - math.log(self.low)
             return (math.log(value) - math.log(self.low)) / span
-        # halves first, so ranges wider than the largest double do not overflow
-        return (float(value) / 2 - self.low / 2) / (self.high / 2 - self.low / 2)
+        span = self.high - self.low
+        if math.isinf(span):  # a range wider than the largest double: halves first
+            return (float(value) / 2 - self.low / 2) / (self.high / 2 - self.low / 2)
+        return (float(value) - self.low) / span
 
     def parse(self, text: str) -> Value:
         """Parse a trial's assignment string; ValueError when it is not a feasible value."""

@@ -117,3 +117,11 @@ def test_log_scale_spreads_over_decades():
     p = Parameter("lr", Kind.DOUBLE, 1e-4, 1e-1, distribution=Distribution.LOG_UNIFORM)
     assert math.isclose(p.from_unit(0.5), math.sqrt(1e-4 * 1e-1))
     assert math.isclose(p.to_unit(p.from_unit(0.3)), 0.3)
+
+
+def test_unit_mapping_of_a_range_wider_than_the_largest_double():
+    # high - low overflows to inf here; the mapping must not (nevergrad's plugin and sobol use it)
+    p = Parameter("x", Kind.DOUBLE, -1.7e308, 1.7e308)
+    assert [p.from_unit(u) for u in (0.0, 0.5, 1.0)] == [-1.7e308, 0.0, 1.7e308]
+    assert [p.to_unit(v) for v in (-1.7e308, 0.0, 1.7e308)] == [0.0, 0.5, 1.0]
+    assert all(-1.7e308 <= p.from_unit(u / 16) <= 1.7e308 for u in range(17))
