@@ -231,3 +231,18 @@ def test_fixed_parameters_do_not_count_as_tunable(algorithm):
         return
     points = exhaust(algorithm, only_fixed, 1)
     assert points == [{"layers": "5", "dropout": "0.5"}]
+
+
+def test_a_wide_log_int_is_modelled_by_optuna_as_a_log_double_and_served_as_ints():
+    # value by value, optuna's TPE took over 300 s for 11 points at 920 trials on [11, 5440837]
+    from katib_suggestion.backends.optuna_space import LOG_INT_VALUES, codec_for
+    from katib_suggestion.model import Distribution, Kind, Parameter
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    wide = Parameter("p0", Kind.INT, 11, 5440837, 1, Distribution.LOG_UNIFORM)
+    narrow = Parameter("p1", Kind.INT, 1, LOG_INT_VALUES, 1, Distribution.LOG_UNIFORM)
+    assert isinstance(codec_for(wide).distribution, FloatDistribution) and codec_for(wide).distribution.log
+    assert isinstance(codec_for(narrow).distribution, IntDistribution)
+    for internal in (11.0, 11.4, 1234.5678, 5440836.6, 5440837.0):
+        value = codec_for(wide).from_optuna(internal)
+        assert isinstance(value, int) and 11 <= value <= 5440837

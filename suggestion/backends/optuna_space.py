@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from katib_suggestion.exact import EXACT_INDEX
 from katib_suggestion.model import Kind, Parameter, Point, SearchSpace, Value
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+
+# optuna's TPE models a log-scaled int value by value: an int in [11, 5440837] with 5,000
+# candidates and 920 trials took over 300 s of one core for 11 points (adversarial campaign,
+# seed 22). Wider ranges are modelled as log-scaled doubles and snapped onto the ints.
+LOG_INT_VALUES = 10_000
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def codec_for(p: Parameter) -> Codec:
     if p.choices:
         return Codec(p, CategoricalDistribution(p.choices), "choice")
     if p.is_log:
-        if p.kind is Kind.INT and p.high <= EXACT_INDEX:
+        if p.kind is Kind.INT and p.cardinality() <= LOG_INT_VALUES:
             return Codec(p, IntDistribution(int(p.low), int(p.high), log=True), "value")
         return Codec(p, FloatDistribution(float(p.low), float(p.high), log=True), "value")
     if p.indexable:
