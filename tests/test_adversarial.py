@@ -30,11 +30,12 @@ def test_a_fresh_process_gives_the_same_answers(backend):
 def _replayable(backend: str) -> list:
     """Answered calls of generated experiments of the backend's first algorithm."""
     found = []
+    suggester = Suggester(backend, load_backend(backend))
 
     @settings(max_examples=6, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(scenarios(next(a for a in ALGORITHMS if a.backend == backend), frozenset(FOREIGN), large=LARGE))
     def collect(scenario):
-        report = run_scenario(scenario, Suggester(backend, load_backend(backend)))
+        report = run_scenario(scenario, suggester)
         if report.last_reply is not None:
             found.append((report.last_request, report.last_reply))
 
