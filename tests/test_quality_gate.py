@@ -17,6 +17,7 @@ from katib_suggestion.quality.gate import bit_identical, compare
 from katib_suggestion.quality.judge import Judgement, judge
 from katib_suggestion.quality.problems import PROBLEMS, estimate_reference
 from katib_suggestion.quality.scoring import Scores, regret_curve, summarise
+from katib_suggestion.quality.tables import penalty
 
 pytest.importorskip("scipy")
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,8 @@ QUICK_BASELINE = ROOT / "benchmarks" / "baseline" / "quick.json"
                               "optimizer": "adam"}, 0.1),
     (functions.boosting_run, {"trees": "100", "learning_rate": "0.2", "depth": "6", "subsample": "0.8",
                               "loss": "squared"}, 0.2),
+    (functions.svm_digits, {"C": "5.411695265464633", "gamma": "0.0478630092322638", "kernel": "rbf"},
+     0.08833333333333337),
 ])
 def test_the_known_optima_are_where_the_problems_say(function, point, optimum):
     assert function(point) == pytest.approx(optimum, abs=1e-5)
@@ -52,6 +55,19 @@ def test_regret_curve_is_best_so_far_normalised_and_padded():
     assert curve[2:] == [pytest.approx(problem.normalised_regret(0.5))] * 5
     scores = Scores.of(curve)
     assert scores.final == curve[-1] and scores.auc == pytest.approx(sum(curve) / 7)
+
+
+def test_the_parallel_penalty_is_no_ratio_to_a_regret_of_zero():
+    """A parallelism-1 median at the optimum (a few ulps either side of 0) gives no ratio, not x-6e+13."""
+    def cells(p1, p4, p8):
+        return {f"optuna/tpe/{problem}/p{p}": {"final": [final] * 3}
+                for problem, finals in (("svm-digits", (p1[0], p4[0], p8[0])), ("branin", (p1[1], p4[1], p8[1])))
+                for p, final in zip((1, 4, 8), finals, strict=True)}
+
+    table = penalty(cells((-8.652e-17, 0.01), (0.0026, 0.02), (1e-17, 0.005)), {})
+    rows = {row[1]: row[2:] for row in table.rows}
+    assert rows["svm-digits"] == ["-8.652e-17", "0.0026 (p1 at the optimum)", "1e-17 (x1)", "-", "-", "-"]
+    assert rows["branin"] == ["0.01", "0.02 (x2)", "0.005 (x0.5)", "-", "-", "-"]
 
 
 def test_bootstrap_interval_contains_the_mean_and_is_reproducible():

@@ -50,7 +50,10 @@ class BenchProblem:
         return (loss - self.optimum) / (self.reference - self.optimum)
 
 
-SVM_GRID_OPTIMUM = 0.09  # C=10, gamma=0.0631, rbf: the best of 21 x 21 log-spaced points per kernel
+# C=5.41, gamma=0.0479, rbf: 53 errors in 600. The best of a 31 x 31 log grid (rbf; sigmoid is worse
+# everywhere) refined by a 21 x 21 grid around it, and the best any run of the full suite found
+# (2026-11-30). The earlier 0.09, from a 21 x 21 grid, was beaten by runs, so regrets went negative.
+SVM_BEST_KNOWN = 0.08833333333333337
 PROBLEMS: dict[str, BenchProblem] = {p.name: p for p in (
     BenchProblem("branin", (_double("x1", -5.0, 10.0), _double("x2", 0.0, 15.0)),
                  functions.branin, 0.397887, 34.2650, budget=40, quick_budget=20),
@@ -71,8 +74,8 @@ PROBLEMS: dict[str, BenchProblem] = {p.name: p for p in (
     BenchProblem("svm-digits", (
         _double("C", 0.01, 1000.0, log=True), _double("gamma", 1e-4, 1.0, log=True),
         _listed("kernel", "categorical", ["rbf", "sigmoid"])),
-        # optimum: the best of a 21 x 21 x 2 grid (SVM_GRID_OPTIMUM); reference from 300 points
-        functions.svm_digits, SVM_GRID_OPTIMUM, 0.4108, budget=30),
+        # optimum: the best known (SVM_BEST_KNOWN); reference from 300 points
+        functions.svm_digits, SVM_BEST_KNOWN, 0.4108, budget=30),
 )}
 
 GRID_POINTS = 9  # per unstepped double in the grid variant
