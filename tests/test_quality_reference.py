@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from katib_suggestion.local.driver import Condition, ExperimentDriver
 from katib_suggestion.model import Point
+from katib_suggestion.quality.judge import Judgement, judge
 from katib_suggestion.quality.reference import ReferenceStub, describe, make_arm
-from katib_suggestion.quality.runner import REFERENCE, Task, experiment_doc, run_one
+from katib_suggestion.quality.runner import OURS, REFERENCE, Task, experiment_doc, run_one
+from katib_suggestion.quality.suite import cells
 from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import ALGORITHMS
 from katib_validators.experiment import parse_experiment
@@ -52,6 +56,36 @@ class RecordingArm:
 
     def tell(self, results):
         self.told += results
+
+
+class RepeatingArm(RecordingArm):
+    """An arm that proposes the same point every time, as a library without a no-repeat rule can."""
+
+    def ask(self, count: int) -> list[Point]:
+        self.asks.append(count)
+        return [{"x1": 1.0, "x2": 2.0}] * count
+
+
+def test_a_repeated_point_is_counted_and_fails_the_gate_only_in_our_arm(monkeypatch, tmp_path):
+    algorithm = next(a for a in ALGORITHMS if a.backend == "optuna" and a.key == "random")
+    task = _task(algorithm, "branin", budget=6, parallel=2)
+    assert run_one(task).repeated == 0
+    monkeypatch.setattr("katib_suggestion.quality.reference.make_arm", lambda *args: RepeatingArm())
+    repeating = run_one(task)
+    assert repeating.repeated == 5
+    as_ours = cells([replace(repeating, task=replace(task, arm=OURS))])
+    reference = cells([repeating])
+    assert reference["optuna/random/branin/p2"]["repeated"] == [5]
+    for side in ("ours", "reference"):
+        (tmp_path / side).mkdir()
+
+    assert judge(Judgement("ours repeats", as_ours, reference=reference), tmp_path / "ours")
+    assert "repeated 5 earlier points: optuna/random/branin/p2" in (tmp_path / "ours" / "report.md").read_text()
+    monkeypatch.undo()
+    assert not judge(Judgement("the reference repeats", cells([run_one(replace(task, seed=1))]),
+                               reference=reference), tmp_path / "reference")
+    assert "the reference arms repeated earlier points in 1 cells (optuna/random/branin/p2: 5)" in (
+        tmp_path / "reference" / "report.md").read_text()
 
 
 def test_the_stub_tells_each_result_once_and_asks_for_the_free_slots():

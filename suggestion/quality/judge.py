@@ -50,6 +50,9 @@ def judge(judgement: Judgement, out: Path) -> bool:
     table = penalty(judgement.now, judgement.reference)
     if table:
         tables.append(table)
+    # every suggestion of ours is new by construction (batch.suggest_unique): a repeat is a defect, not noise
+    worse += [f"repeated {n} earlier points: {cell}" for cell, n in _repeated(judgement.now).items()]
+    notes += _reference_repeat_notes(judgement.reference)
     notes += _degraded_notes(judgement.now)
     title = f"{judgement.title}: {'FAILED' if worse else 'passed'}"
     _write(out, title, tables, worse + notes, judgement)
@@ -88,3 +91,16 @@ def _degraded_notes(now: dict) -> list[str]:
         return []
     return [f"degraded answers in {len(cells)} cells ({', '.join(cells)}): a time budget or the random fill-in "
             "shaped some points, so these scores also measure the machine's load"]
+
+
+def _repeated(table: dict) -> dict[str, int]:
+    return {cell: sum(data["repeated"]) for cell, data in table.items() if sum(data.get("repeated", ())) > 0}
+
+
+def _reference_repeat_notes(reference: dict) -> list[str]:
+    repeated = _repeated(reference)
+    if not repeated:
+        return []
+    return [f"the reference arms repeated earlier points in {len(repeated)} cells ("
+            + ", ".join(f"{cell}: {n}" for cell, n in repeated.items())
+            + "): the library used directly can spend a trial on a point it already has"]

@@ -46,6 +46,8 @@ def _log_run(client, experiment_id: str, parent_id: str, result: RunResult) -> N
     metrics = [Metric("regret", value, 0, step) for step, value in enumerate(curve, 1)]
     metrics += [Metric("final_regret", scores.final, 0, 0), Metric("auc_regret", scores.auc, 0, 0),
                 Metric("seconds", result.seconds, 0, 0), Metric("degraded", result.degraded, 0, 0)]
+    if result.repeated is not None:
+        metrics.append(Metric("repeated", result.repeated, 0, 0))
     params = [("backend", task.backend), ("algorithm", task.algorithm), ("problem", task.problem),
               ("seed", str(task.seed)), ("budget", str(task.budget)), ("parallel", str(task.parallel)),
               ("arm", task.arm)]

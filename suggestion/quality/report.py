@@ -12,7 +12,8 @@ SCORES = ("Scores are normalised regret (0: optimum found, 1: a typical random t
           "the first side is worse; '=' means identical (every seed scored the same, within floating-point noise "
           "of 1e-9 relative). degraded: answers labelled katib-suggest/degraded (a time budget cut the model's "
           "work) or katib-suggest/origin: uniform-fallback (a point drawn at random), out of all trials: a busy "
-          "runner shows here before it shows as a regression.")
+          "runner shows here before it shows as a regression. Every run also counts trials that repeat an earlier "
+          "trial's assignments: one in our arm fails the gate.")
 
 
 def markdown(title: str, tables: list[Table], notes: list[str]) -> str:

@@ -66,6 +66,7 @@ class RunResult:
     seconds: float
     calls: int
     degraded: int = 0  # trials whose answer was degraded (time budget) or filled in at random
+    repeated: int | None = None  # trials that repeat an earlier trial's assignments; None: not counted (older runs)
 
     def to_json(self) -> dict:
         return {**asdict(self), "task": asdict(self.task)}
@@ -101,7 +102,13 @@ def run_one(task: Task) -> RunResult:
     losses = [float(t.status.observation.metrics[0].value) if t.status.condition == Condition.SUCCEEDED else None
               for t in report.trials]
     degraded = sum(1 for t in report.trials if is_degraded(t.spec.labels))
-    return RunResult(task, losses, time.perf_counter() - began, report.calls, degraded)
+    return RunResult(task, losses, time.perf_counter() - began, report.calls, degraded, repeats(report.trials))
+
+
+def repeats(trials) -> int:
+    """Trials whose parameter assignments equal an earlier trial's: a GPU spent on a known answer."""
+    keys = [tuple(sorted((a.name, a.value) for a in t.spec.parameter_assignments.assignments)) for t in trials]
+    return len(keys) - len(set(keys))
 
 
 def is_degraded(labels) -> bool:

@@ -98,6 +98,8 @@ def cells(results: list[RunResult]) -> dict[str, dict]:
                        "seeds": [r.task.seed for r in runs], "final": [s.final for s in scores],
                        "auc": [s.auc for s in scores], "losses": [fingerprint(r.losses) for r in runs],
                        "degraded": [r.degraded for r in runs], "curve": mean_curve(curves)}
+        if all(r.repeated is not None for r in runs):
+            table[cell]["repeated"] = [r.repeated for r in runs]
     return table
 
 
