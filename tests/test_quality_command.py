@@ -192,6 +192,10 @@ def test_an_interrupted_benchmark_resumes_from_its_journal(tmp_path, capsys):
     assert main([*argv, "--resume", "--write-baseline", str(baseline)]) == 0
     assert "resuming: 2 of 2 runs are in" in capsys.readouterr().err
     assert json.loads(baseline.read_text())["cells"] == first and len(journal.read_text().splitlines()) == 3
+    # the runs' own seconds, from the journal: a resumed benchmark's work, not this last invocation's
+    produced = json.loads(baseline.read_text())["produced_by"][0]
+    runs = [json.loads(line) for line in journal.read_text().splitlines() if line.endswith("}")]
+    assert produced["run_seconds"] == round(sum(run["seconds"] for run in runs), 1) > 0
 
 
 class FailingBackend:

@@ -25,17 +25,21 @@ def versions() -> dict[str, str]:
 
 
 def document(suite: str, cells: dict[str, dict], command: str, seconds: float,
-             reference: dict[str, dict] | None = None, server: str | None = None) -> dict:
+             reference: dict[str, dict] | None = None, server: str | None = None,
+             run_seconds: float | None = None) -> dict:
     """A results file; the same format serves as a baseline when committed.
 
     ``cells`` are our arm's (or, with ``server``, that server's), ``reference`` the reference
     arms' under the same keys. ``produced_by`` lists every command whose cells the file holds
-    (several after merge()).
+    (several after merge()). ``seconds`` is this command's wall time; ``run_seconds`` adds up
+    the runs' own times, which is what a resumed benchmark took over all its invocations.
     """
     run = {"command": command, "seconds": round(seconds, 1), "cells": len(cells),
            "created": datetime.now(UTC).isoformat(timespec="seconds"),
            "machine": {"platform": platform.platform(), "processor": platform.machine(), "cpus": os.cpu_count()},
            "versions": versions()}
+    if run_seconds is not None:
+        run["run_seconds"] = round(run_seconds, 1)
     if server:
         run["server"] = server
     return {"suite": suite, "produced_by": [run], "cells": cells, "reference": reference or {}}

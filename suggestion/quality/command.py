@@ -97,7 +97,8 @@ def _run(args: argparse.Namespace, tasks: list, skipped: list[str]) -> int:
     ours = cells([r for r in results if r.task.arm == OURS])
     reference = cells([r for r in results if r.task.arm == REFERENCE])
     server = f"{external(args)} ({args.algorithm})" if external(args) else None
-    doc = baselines.document(args.suite, ours, reproduce(args), time.perf_counter() - began, reference, server)
+    doc = baselines.document(args.suite, ours, reproduce(args), time.perf_counter() - began, reference, server,
+                             run_seconds=sum(r.seconds for r in results))
     baselines.save(out / "results.json", doc)
     target = args.write_baseline or args.update_baseline
     if target:
