@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import random
 from pathlib import Path
 
 import pytest
+from katib_suggestion.blas_threads import ONE_BLAS_THREAD
 from katib_suggestion.cli import main
 from katib_suggestion.model import Proposal
 from katib_suggestion.pipeline import FALLBACK_LABEL
@@ -173,6 +175,15 @@ def test_degraded_labels_are_the_ones_the_server_sets():
     assert DEGRADED_LABEL == SKOPT_LABEL
     assert is_degraded(FALLBACK_LABEL) and is_degraded({DEGRADED_LABEL: "history-window"})
     assert not is_degraded({"katib-suggest/origin": "model"})
+
+
+def test_the_benchmark_asks_for_one_blas_thread_unless_told_otherwise(monkeypatch, tmp_path):
+    """Set before numpy loads, so its servers and reference arms answer alike in every process."""
+    for name in ONE_BLAS_THREAD:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    assert main([*QUIET, *SMALL, "--seeds", "1", "--no-reference", "--out", str(tmp_path)]) == 0
+    assert [os.environ.get(name) for name in ONE_BLAS_THREAD] == ["1", "1", "3"]
 
 
 def test_an_interrupted_benchmark_resumes_from_its_journal(tmp_path, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from katib_suggestion.blas_threads import one_blas_thread
 from katib_suggestion.commands import command
 from katib_validators.catalog import ALGORITHMS, BACKENDS
 
@@ -92,6 +93,7 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 @command("benchmark", "measure optimisation quality (the regression gate) or latency and memory", _arguments)
 def _benchmark(args: argparse.Namespace) -> int:
+    one_blas_thread()  # as `serve` does: the servers measured here, and the reference arms, run in this process tree
     if not args.latency:
         from katib_suggestion.quality.command import run_quality
 

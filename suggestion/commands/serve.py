@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 
+from katib_suggestion.blas_threads import one_blas_thread
 from katib_suggestion.commands import command
 from katib_suggestion.settings_env import checked, env, non_negative_float, one_of, optional, port, positive_int
 from katib_validators.catalog import BACKENDS
@@ -32,16 +32,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         help="suggestion calls computed at once; health checks never wait for them (default 1)")
 
 
-# BLAS libraries start one thread per core of the node, not of the pod's CPU limit
-# (500m by default): an skopt call at 1,000 trials took 32-44 s instead of 6-8 s on
-# two cores. Set before any backend imports numpy; an explicit value still wins.
-_ONE_BLAS_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
 @command("serve", "serve Katib's Suggestion API (gRPC) for one backend", _arguments)
 def serve(args: argparse.Namespace) -> int:
-    for name in _ONE_BLAS_THREAD:
-        os.environ.setdefault(name, "1")
+    one_blas_thread()  # before any backend imports numpy
     from katib_suggestion.server import Config
     from katib_suggestion.server import serve as run_server
 
