@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from katib_suggestion.local.driver import Condition, ExperimentDriver
+from katib_api import api_pb2
+from katib_suggestion.local.driver import Condition, DriverReport, ExperimentDriver
 from katib_suggestion.model import Point
 from katib_suggestion.quality.judge import Judgement, judge
 from katib_suggestion.quality.reference import ReferenceStub, describe, make_arm
@@ -64,6 +65,19 @@ class RepeatingArm(RecordingArm):
     def ask(self, count: int) -> list[Point]:
         self.asks.append(count)
         return [{"x1": 1.0, "x2": 2.0}] * count
+
+
+def test_a_repeat_is_the_same_assignments_in_any_order():
+    def trial(*pairs):
+        t = api_pb2.Trial()
+        for name, value in pairs:
+            t.spec.parameter_assignments.assignments.add(name=name, value=value)
+        return t
+
+    report = DriverReport([trial(("x1", "1"), ("x2", "2")), trial(("x2", "2"), ("x1", "1")),
+                           trial(("x1", "1"), ("x2", "3"))])
+    assert report.repeats() == 1
+    assert report.assignments()[1] == (("x2", "2"), ("x1", "1"))  # as sent, for comparing runs
 
 
 def test_a_repeated_point_is_counted_and_fails_the_gate_only_in_our_arm(monkeypatch, tmp_path):

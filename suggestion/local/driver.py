@@ -54,6 +54,15 @@ class DriverReport:
         return [float(t.status.observation.metrics[0].value) for t in self.trials
                 if t.status.condition == Condition.SUCCEEDED]
 
+    def assignments(self) -> list[tuple[tuple[str, str], ...]]:
+        """Each trial's (name, value) assignments as the server sent them, in creation order."""
+        return [tuple((a.name, a.value) for a in t.spec.parameter_assignments.assignments) for t in self.trials]
+
+    def repeats(self) -> int:
+        """Trials whose assignments equal an earlier trial's (in any order): a GPU spent on a known answer."""
+        keys = self.assignments()
+        return len(keys) - len({tuple(sorted(key)) for key in keys})
+
 
 class ExperimentDriver:
     """A bounded, single-threaded stand-in for Katib's experiment and suggestion controllers."""

@@ -102,13 +102,7 @@ def run_one(task: Task) -> RunResult:
     losses = [float(t.status.observation.metrics[0].value) if t.status.condition == Condition.SUCCEEDED else None
               for t in report.trials]
     degraded = sum(1 for t in report.trials if is_degraded(t.spec.labels))
-    return RunResult(task, losses, time.perf_counter() - began, report.calls, degraded, repeats(report.trials))
-
-
-def repeats(trials) -> int:
-    """Trials whose parameter assignments equal an earlier trial's: a GPU spent on a known answer."""
-    keys = [tuple(sorted((a.name, a.value) for a in t.spec.parameter_assignments.assignments)) for t in trials]
-    return len(keys) - len(set(keys))
+    return RunResult(task, losses, time.perf_counter() - began, report.calls, degraded, report.repeats())
 
 
 def is_degraded(labels) -> bool:
