@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from katib_validators.problems import Problem
+from katib_validators.spelling import did_you_mean
 
 SETTINGS_PATH = "spec.algorithm.algorithmSettings"
 
@@ -113,9 +114,10 @@ class SettingsSchema:
             setting = self.lookup(name)
             if setting is None:
                 known = ", ".join(s.name for s in self.settings) or "none"
+                hint = did_you_mean(name, [n for s in self.settings for n in (s.name, *s.aliases)])
                 problems.append(Problem(
                     f"{path}[{index}].name",
-                    f"unknown setting for algorithm {algorithm}; known settings: {known}",
+                    f"unknown setting for algorithm {algorithm}{hint}; known settings: {known}",
                     name,
                 ))
                 continue
