@@ -10,7 +10,7 @@ from katib_suggestion import wire
 from katib_suggestion.backend import Backend
 from katib_suggestion.batch import Batch, suggest_unique
 from katib_suggestion.budgeted import degraded_labels, with_plan
-from katib_suggestion.errors import InvalidExperiment, InvalidRequest
+from katib_suggestion.errors import BackendUnavailable, InvalidExperiment, InvalidRequest
 from katib_suggestion.fixed import WithoutFixed
 from katib_suggestion.model import Experiment, SuggestionRequest
 from katib_suggestion.seeding import derive_seed
@@ -60,6 +60,10 @@ class Suggester:
             return experiment
         try:  # a first suggestion proves the backend accepts the space and settings
             self.backend.suggest(SuggestionRequest(experiment, (), 1, experiment.settings["random_state"]))
+        except BackendUnavailable as error:  # the server's fault: say so, still failing the Experiment at once
+            raise InvalidExperiment([Problem("spec.algorithm.algorithmName", f"this suggestion server cannot serve "
+                                             f"{experiment.algorithm}, whatever the Experiment says: {error}")]) \
+                from error
         except Exception as error:  # noqa: BLE001 - reported to the user, logged with traceback
             log.exception("dry run of %s failed", experiment.algorithm)
             raise InvalidExperiment([Problem("spec.algorithm", f"{experiment.algorithm} cannot run on this "

@@ -17,6 +17,7 @@ from importlib import metadata
 from katib_suggestion.plugin import ENTRY_POINT_GROUP, BackendPlugin, PluginError
 from katib_validators.algorithm import Algorithm
 from katib_validators.plugin_checks import declaration_problems
+from katib_validators.routing import conflicts, explicit_routes, missing_implementation, ordered
 
 OWN_DISTRIBUTION = "katib-suggest"
 # setuptools writes entry points sorted by name; ours keep the order users knew (an
@@ -71,6 +72,10 @@ def _discover(entry_points) -> dict[str, Registered]:
                           f"(pip uninstall {project})")
             continue
         problems = declaration_problems(declared, entry.name)
+        missing = None if problems else missing_implementation(declared.backend)
+        if missing:  # a typo here would pass every command and fail only inside a serving server
+            problems = [f"declares its implementation as {declared.backend!r}, but {missing}: fix the backend "
+                        "string of its declaration"]
         if problems:
             errors.append(f"{where} is invalid:\n" + "\n".join(f"    - {p}" for p in problems))
         elif entry.name in found:
@@ -78,12 +83,24 @@ def _discover(entry_points) -> dict[str, Registered]:
                           f"{distribution}; uninstall one of them")
         else:
             found[entry.name] = Registered(declared, distribution, project)
+    errors += _shared_names(found)
     if errors:
         raise PluginError("cannot start, a backend plugin is broken:\n" + "\n".join(f"  {e}" for e in errors))
     if not found:
         raise PluginError(f"no backend is registered under the entry-point group {ENTRY_POINT_GROUP}: install "
                           "katib-suggest with pip (pip install .), which registers its own backends")
     return found
+
+
+def _shared_names(found: dict[str, Registered]) -> list[str]:
+    """Plugins' algorithmNames another backend serves too (unless routed), and routes that cannot apply."""
+    try:
+        routes = explicit_routes()
+    except ValueError as error:
+        return [str(error)]
+    names = {backend: tuple(n for a in r.plugin.algorithms for n in a.names) for backend, r in found.items()}
+    where = {backend: f"the {backend} backend of {r.distribution}" for backend, r in found.items()}
+    return conflicts(names, {b for b, r in found.items() if r.builtin}, where, routes)
 
 
 def _order(entry) -> tuple:
@@ -120,4 +137,6 @@ def served_by(backend: str) -> dict[str, Algorithm]:
 
 
 def backends_serving(name: str) -> list[str]:
-    return [a.backend for a in _algorithms() if name in a.names]
+    """The backends that serve ``name``, the one a cluster routes it to first (see katib_validators.routing)."""
+    registered()  # read (and checked) first: the routes were checked with it
+    return ordered(name, [a.backend for a in _algorithms() if name in a.names], explicit_routes())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from katib_validators.catalog import BACKENDS, backends_serving, served_by
-from katib_validators.upstream import UPSTREAM_BACKENDS, keep_upstream_message
+from katib_validators.upstream import UPSTREAM_BACKENDS, keep_upstream_message  # noqa: F401 - re-exported
 
 UPSTREAM, PREFIXED = "upstream", "prefixed"
 
@@ -43,7 +43,6 @@ def routes(selection: str) -> dict[str, str]:
 
 
 def preferred(name: str) -> str:
-    """The backend that serves ``name`` when none is chosen: upstream's, else the first in the catalog."""
-    owners = backends_serving(name)
-    upstream = UPSTREAM_BACKENDS.get(name)
-    return upstream if upstream in owners else owners[0]
+    """The backend that serves ``name`` when none is chosen: the user's route (KATIB_SUGGEST_ROUTES), else
+    upstream's, else the first in the catalog."""
+    return backends_serving(name)[0]
