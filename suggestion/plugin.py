@@ -81,7 +81,12 @@ class BackendPlugin:
     them; ``install`` is the command that installs them (default: reinstall the
     distribution). ``resources`` are the suggestion container's Kubernetes
     resources (``{"requests": {...}, "limits": {...}}``) when the backend needs
-    more than Katib's defaults (limits: cpu 500m, memory 100Mi).
+    more than Katib's defaults (limits: cpu 500m, memory 100Mi). ``reference``
+    is ``"module:attribute"`` of the benchmark's reference arm, a factory
+    ``(experiment, seed) -> Arm`` that drives the library directly (see
+    ``katib_suggestion.quality.reference.Arm``; its docstring's first line is
+    what the report says the arm does); without one, ``katib-suggest
+    benchmark`` runs the plugin without a reference arm and says so.
     """
 
     name: str
@@ -91,6 +96,7 @@ class BackendPlugin:
     requires: tuple[str, ...] = ()
     install: str = ""
     resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    reference: str = ""
 
 
 __all__ = [

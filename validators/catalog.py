@@ -72,10 +72,11 @@ def _discover(entry_points) -> dict[str, Registered]:
                           f"(pip uninstall {project})")
             continue
         problems = declaration_problems(declared, entry.name)
-        missing = None if problems else missing_implementation(declared.backend)
-        if missing:  # a typo here would pass every command and fail only inside a serving server
-            problems = [f"declares its implementation as {declared.backend!r}, but {missing}: fix the backend "
-                        "string of its declaration"]
+        if not problems:  # a typo here would pass every command and fail only inside a serving server
+            problems = [f"declares its {what} as {spec!r}, but {missing}: fix the {field} string of its declaration"
+                        for what, field, spec in (("implementation", "backend", declared.backend),
+                                                  ("reference arm", "reference", declared.reference))
+                        if spec and (missing := missing_implementation(spec))]
         if problems:
             errors.append(f"{where} is invalid:\n" + "\n".join(f"    - {p}" for p in problems))
         elif entry.name in found:

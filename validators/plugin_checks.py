@@ -38,6 +38,10 @@ def declaration_problems(declared: Any, entry_name: str) -> list[str]:
                         "make them equal")
     if not isinstance(declared.backend, str) or not re.match(r"^[\w.]+:[\w.]+$", declared.backend):
         problems.append(f"backend {declared.backend!r} must be 'module:attribute' of the object with suggest()")
+    if not isinstance(declared.reference, str) or declared.reference and not re.match(r"^[\w.]+:[\w.]+$",
+                                                                                       declared.reference):
+        problems.append(f"reference {declared.reference!r} must be 'module:attribute' of the reference arm's "
+                        "factory (experiment, seed) -> Arm, or empty")
     if not isinstance(declared.requires, tuple) or not all(isinstance(r, str) and r for r in declared.requires):
         problems.append("requires must be a tuple of import names, e.g. ('nevergrad',)")
     problems += _resource_problems(declared.resources)
