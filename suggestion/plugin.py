@@ -87,6 +87,9 @@ class BackendPlugin:
     ``katib_suggestion.quality.reference.Arm``; its docstring's first line is
     what the report says the arm does); without one, ``katib-suggest
     benchmark`` runs the plugin without a reference arm and says so.
+    ``image`` is the repository of the plugin's suggestion image without a tag
+    (``ghcr.io/you/katib-suggest-NAME``); ``katib-suggest katib-config`` tags it
+    with the plugin distribution's version (``--image NAME=REF`` overrides it).
     """
 
     name: str
@@ -97,6 +100,7 @@ class BackendPlugin:
     install: str = ""
     resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     reference: str = ""
+    image: str = ""
 
 
 __all__ = [

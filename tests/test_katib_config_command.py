@@ -120,7 +120,7 @@ def test_merged_objects_validate_strictly(merged, tmp_path):
 
 def test_diff_against_upstreams_default_shows_only_suggestion_entries(capsys):
     code, out, err = run(capsys, str(LIVE["standalone"]), "--diff")
-    assert code == 0
+    assert code == 1  # changes, as diff says so
     changed = [line for line in out.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert "-    image: ghcr.io/kubeflow/katib/suggestion-goptuna:v0.19.0" in changed
     assert f"+    image: {image_for('optuna')}" in changed

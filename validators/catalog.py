@@ -32,6 +32,7 @@ class Registered:
     plugin: BackendPlugin
     distribution: str  # e.g. "katib-suggest-nevergrad 0.1.0"
     project: str  # the distribution's name alone, for pip commands
+    version: str = ""  # the distribution's version: a plugin image's default tag
 
     @property
     def builtin(self) -> bool:
@@ -64,6 +65,7 @@ def _discover(entry_points) -> dict[str, Registered]:
     errors: list[str] = []
     for entry in sorted(entry_points, key=_order):
         project, distribution = _distribution(entry)
+        version = getattr(getattr(entry, "dist", None), "version", "") or ""
         where = f"plugin {entry.name!r} of {distribution} (entry point {entry.value})"
         try:
             declared = entry.load()
@@ -83,7 +85,7 @@ def _discover(entry_points) -> dict[str, Registered]:
             errors.append(f"backend {entry.name!r} is declared twice, by {found[entry.name].distribution} and by "
                           f"{distribution}; uninstall one of them")
         else:
-            found[entry.name] = Registered(declared, distribution, project)
+            found[entry.name] = Registered(declared, distribution, project, version)
     errors += _shared_names(found)
     if errors:
         raise PluginError("cannot start, a backend plugin is broken:\n" + "\n".join(f"  {e}" for e in errors))

@@ -42,6 +42,10 @@ def declaration_problems(declared: Any, entry_name: str) -> list[str]:
                                                                                        declared.reference):
         problems.append(f"reference {declared.reference!r} must be 'module:attribute' of the reference arm's "
                         "factory (experiment, seed) -> Arm, or empty")
+    if not isinstance(declared.image, str) or declared.image and not re.match(
+            r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9]$", declared.image) or ":" in declared.image.rsplit("/", 1)[-1]:
+        problems.append(f"image {declared.image!r} must be an image repository without a tag, such as "
+                        "'ghcr.io/you/katib-suggest-NAME' (the tag is the plugin's version), or empty")
     if not isinstance(declared.requires, tuple) or not all(isinstance(r, str) and r for r in declared.requires):
         problems.append("requires must be a tuple of import names, e.g. ('nevergrad',)")
     problems += _resource_problems(declared.resources)
