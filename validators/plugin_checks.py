@@ -16,7 +16,7 @@ from katib_validators.settings import Setting, SettingsSchema
 BACKEND_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 # algorithmName travels in the Experiment resource; no spaces, no upper case surprises.
 ALGORITHM_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-KINDS = ("int", "float", "choice")
+KINDS = ("int", "float", "bool", "choice")
 RESOURCE_KEYS = ("requests", "limits")
 
 
@@ -136,6 +136,12 @@ def _setting_problems(setting: Setting) -> list[str]:
             problems.append("a choice needs choices, a tuple of strings")
         elif setting.default is not None and setting.default not in setting.choices:
             problems.append(f"default {setting.default!r} is not one of {list(setting.choices)}")
+        return problems
+    if setting.kind == "bool":
+        if setting.default is not None and not isinstance(setting.default, bool):
+            problems.append(f"default {setting.default!r} is not True, False or None")
+        if setting.low is not None or setting.high is not None or setting.choices:
+            problems.append("a bool takes no low, high or choices")
         return problems
     bounds = [b for b in (setting.low, setting.high) if b is not None]
     if not all(isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b) for b in bounds):
