@@ -65,7 +65,7 @@ def describe(backend: str, algorithm: str, settings: dict | None = None) -> str:
     if callable(getattr(module, "describe", None)):
         return module.describe(algorithm, settings or {})
     doc = (factory.__doc__ or "").strip().splitlines()
-    return f"{doc[0] if doc else 'the library used directly'} ({declared_reference(backend)})"
+    return f"{doc[0].rstrip('.') if doc else 'the library used directly'} ({declared_reference(backend)})"
 
 
 class ReferenceStub:
