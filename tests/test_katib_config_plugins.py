@@ -25,6 +25,12 @@ def _entries(output: str) -> dict[str, dict]:
     return {e["algorithmName"]: e for e in inner(yaml.safe_load(output))["runtime"]["suggestions"]}
 
 
+def _merged(site, *args: str) -> dict[str, dict]:
+    result = _katib_config(site, *args)
+    assert result.returncode == 0, result.stderr
+    return _entries(result.stdout)
+
+
 def test_the_default_routing_adds_no_plugin_name_and_says_how_to(tmp_path):
     install_fake(tmp_path, "walker-plugin", "walker", WITH_IMAGE)
     result = _katib_config(tmp_path)
@@ -36,19 +42,14 @@ def test_the_default_routing_adds_no_plugin_name_and_says_how_to(tmp_path):
 
 def test_a_plugin_is_routed_to_its_own_image_and_version(tmp_path):
     install_fake(tmp_path, "walker-plugin", "walker", WITH_IMAGE)
-    result = _katib_config(tmp_path, "--algorithms", "upstream,walker-walk", "--registry", "mirror.example/ml",
-                           "--tag", "9.9")
-    assert result.returncode == 0, result.stderr
-    entries = _entries(result.stdout)
+    entries = _merged(tmp_path, "--algorithms", "upstream,walker-walk", "--registry", "mirror.example/ml", "--tag", "9.9")
     # the plugin's declared repository with the plugin distribution's version; ours follow --registry/--tag
     assert entries["walker-walk"]["image"] == "ghcr.io/walkers/katib-suggest-walker:1.0"
     assert entries["tpe"]["image"] == "mirror.example/ml/katib-suggest-hyperopt:9.9"
     assert "walk" not in entries
     # --image sets one backend's image, its tag defaulting to that backend's version
-    result = _katib_config(tmp_path, "--algorithms", "walker-walk,cmaes", "--image", "walker=registry.local/walker",
-                           "--image", "optuna=registry.local/opt:dev")
-    assert result.returncode == 0, result.stderr
-    entries = _entries(result.stdout)
+    entries = _merged(tmp_path, "--algorithms", "walker-walk,cmaes", "--image", "walker=registry.local/walker",
+                      "--image", "optuna=registry.local/opt:dev")
     assert entries["walker-walk"]["image"] == "registry.local/walker:1.0"
     assert entries["cmaes"]["image"] == "registry.local/opt:dev"
 
