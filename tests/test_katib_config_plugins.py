@@ -42,7 +42,8 @@ def test_the_default_routing_adds_no_plugin_name_and_says_how_to(tmp_path):
 
 def test_a_plugin_is_routed_to_its_own_image_and_version(tmp_path):
     install_fake(tmp_path, "walker-plugin", "walker", WITH_IMAGE)
-    entries = _merged(tmp_path, "--algorithms", "upstream,walker-walk", "--registry", "mirror.example/ml", "--tag", "9.9")
+    entries = _merged(tmp_path, "--algorithms", "upstream,walker-walk", "--registry", "mirror.example/ml",
+                      "--tag", "9.9")
     # the plugin's declared repository with the plugin distribution's version; ours follow --registry/--tag
     assert entries["walker-walk"]["image"] == "ghcr.io/walkers/katib-suggest-walker:1.0"
     assert entries["tpe"]["image"] == "mirror.example/ml/katib-suggest-hyperopt:9.9"
