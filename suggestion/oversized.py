@@ -17,6 +17,7 @@ from typing import Any
 
 from katib_suggestion.errors import SearchSpaceExhausted
 from katib_suggestion.model import Point, SearchSpace, Trial, TrialState
+from katib_validators.counts import INT32_MAX
 from katib_validators.counts import count as whole
 from katib_validators.search_space import parse_search_space
 
@@ -32,7 +33,7 @@ def capped(doc: Mapping[str, Any]) -> tuple[Mapping[str, Any], int | None]:
     if space is None or problems or not space.is_finite:
         return doc, None
     size, wanted = space.cardinality(), whole(spec.get("maxTrialCount"))
-    if 0 < wanted <= size:
+    if 0 < wanted <= size or size >= INT32_MAX:  # Katib's counters are int32: it cannot ask for more than that
         return doc, None
     lowered = copy.deepcopy(dict(doc))
     for field in _COUNTS:

@@ -31,8 +31,8 @@ def route(doc: Mapping[str, Any], wanted: str | None, address: str | None) -> tu
     for upstream's names: tpe and random go to hyperopt), so a run here gives what the cluster gives.
     With --address the server there decides; None: validate against any backend that serves the name.
     """
+    from katib_suggestion import registry
     from katib_suggestion.deploy.routes import preferred
-    from katib_suggestion.registry import declared, install_hint, missing_libraries
 
     name = (doc["spec"].get("algorithm") or {}).get("algorithmName")
     if address:
@@ -44,11 +44,12 @@ def route(doc: Mapping[str, Any], wanted: str | None, address: str | None) -> tu
     others = [b for b in owners if b != routed]
     if len(owners) == 1:
         return routed, f"{name} is served by the {routed} backend"
-    installed = [b for b in [routed, *others] if not missing_libraries(b)]
+    installed = [b for b in [routed, *others] if not registry.missing_libraries(b)]
     if installed and installed[0] != routed:
+        install = registry.install_hint(registry.declared(routed))
         return installed[0], (f"warning: {name} is served by the {installed[0]} backend here, but a cluster with "
                               f"katib-suggest's katib-config routes it to {routed}, which is not installed "
-                              f"({install_hint(declared(routed))}): results may differ from the cluster's")
+                              f"({install}): results may differ from the cluster's")
     return routed, (f"{name} is served by the {routed} backend, as katib-suggest katib-config routes it on a "
                     f"cluster (--backend {others[0]} for {others[0]}'s)")
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from katib_suggestion import registry
 from katib_suggestion.quality.inputs import external, resolve_algorithm
 from katib_suggestion.quality.runner import OURS, Task
-from katib_suggestion.registry import declared, install_hint, missing_libraries
 from katib_validators.catalog import BACKENDS
 
 
 def _missing(backend: str) -> str:
-    libraries = ", ".join(missing_libraries(backend))
-    return f"the {backend} backend is not installed here (it needs {libraries}; {install_hint(declared(backend))})"
+    libraries = ", ".join(registry.missing_libraries(backend))
+    install = registry.install_hint(registry.declared(backend))
+    return f"the {backend} backend is not installed here (it needs {libraries}; {install})"
 
 
 def installed_backends(args: argparse.Namespace) -> tuple[list[str], list[str], tuple[str, ...]]:
@@ -23,7 +24,7 @@ def installed_backends(args: argparse.Namespace) -> tuple[list[str], list[str], 
     needs our library only for its reference arm."""
     if args.algorithm:
         algorithm, _ = resolve_algorithm(args.algorithm, args.backend)
-        if algorithm is None or not missing_libraries(algorithm.backend):
+        if algorithm is None or not registry.missing_libraries(algorithm.backend):
             return [], [], ()
         if external(args) and not args.reference:
             return [], [], ()
@@ -31,8 +32,9 @@ def installed_backends(args: argparse.Namespace) -> tuple[list[str], list[str], 
         what = "its reference arm" if external(args) else args.algorithm
         return [f"--algorithm {args.algorithm}: {what} needs {_missing(algorithm.backend)}{fix}"], [], ()
     if args.backend:
-        return [f"--backend {b}: {_missing(b)}" for b in args.backend if missing_libraries(b)], [], tuple(args.backend)
-    skipped = [b for b in BACKENDS if missing_libraries(b)]
+        refused = [f"--backend {b}: {_missing(b)}" for b in args.backend if registry.missing_libraries(b)]
+        return refused, [], tuple(args.backend)
+    skipped = [b for b in BACKENDS if registry.missing_libraries(b)]
     return [], [f"{b}: {_missing(b)}" for b in skipped], tuple(b for b in BACKENDS if b not in skipped)
 
 
