@@ -1,7 +1,7 @@
 """The optimisation-quality gate from a source checkout: same as `katib-suggest benchmark [args]`.
 
     python benchmarks/quality.py --suite quick
-    python benchmarks/quality.py --suite full --write-baseline benchmarks/baseline/full.json
+    python benchmarks/quality.py --suite full --write-baseline suggestion/quality/baselines/full.json
     python benchmarks/quality.py --address HOST:PORT --algorithm tpe --backend hyperopt --out upstream
     python benchmarks/quality.py --compare upstream/ quality-report/
 """

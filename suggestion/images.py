@@ -24,3 +24,13 @@ def backend_of(image: str) -> str | None:
     if last.startswith(IMAGE_PREFIX) and len(last) > len(IMAGE_PREFIX):
         return last[len(IMAGE_PREFIX):]
     return None
+
+
+def has_tag(reference: str) -> bool:
+    """Whether an image reference pins a tag or digest (a ':' before the last '/' is a registry port)."""
+    return "@" in reference or ":" in reference.rsplit("/", 1)[-1]
+
+
+def tagged(reference: str, tag: str) -> str:
+    """``reference`` as given when it has a tag or digest, else with ``tag``."""
+    return reference if has_tag(reference) else f"{reference}:{tag}"

@@ -6,11 +6,11 @@ import logging
 from dataclasses import replace
 
 from katib_api import api_pb2
-from katib_suggestion import wire
+from katib_suggestion import oversized, wire
 from katib_suggestion.backend import Backend
 from katib_suggestion.batch import Batch, suggest_unique
 from katib_suggestion.budgeted import degraded_labels, with_plan
-from katib_suggestion.errors import InvalidExperiment, InvalidRequest
+from katib_suggestion.errors import BackendUnavailable, InvalidExperiment, InvalidRequest
 from katib_suggestion.fixed import WithoutFixed
 from katib_suggestion.model import Experiment, SuggestionRequest
 from katib_suggestion.seeding import derive_seed
@@ -42,12 +42,14 @@ class Suggester:
         self.backend_name = backend_name
         self.backend = WithoutFixed(backend)
 
-    def experiment(self, message: api_pb2.Experiment) -> Experiment:
-        """The typed experiment with its seed resolved; InvalidExperiment lists every problem."""
+    def experiment(self, message: api_pb2.Experiment, running: bool = False) -> Experiment:
+        """The typed experiment with its seed resolved; InvalidExperiment lists every problem. A ``running`` one
+        (GetSuggestions) has maxTrialCount capped at its space's size: see ``oversized``."""
         problems = check_sizes(*wire.experiment_sizes(message, MAX_PARAMETERS))
         if problems:  # before building anything from a request too large to come from Katib
             raise InvalidExperiment(problems)
-        experiment, problems = parse_experiment(wire.experiment_document(message), self.backend_name)
+        doc = wire.experiment_document(message)
+        experiment, problems = parse_experiment(oversized.capped(doc)[0] if running else doc, self.backend_name)
         if problems:
             raise InvalidExperiment(problems)
         return with_seed(experiment)
@@ -60,6 +62,10 @@ class Suggester:
             return experiment
         try:  # a first suggestion proves the backend accepts the space and settings
             self.backend.suggest(SuggestionRequest(experiment, (), 1, experiment.settings["random_state"]))
+        except BackendUnavailable as error:  # the server's fault: say so, still failing the Experiment at once
+            raise InvalidExperiment([Problem("spec.algorithm.algorithmName", f"this suggestion server cannot serve "
+                                             f"{experiment.algorithm}, whatever the Experiment says: {error}")]) \
+                from error
         except Exception as error:  # noqa: BLE001 - reported to the user, logged with traceback
             log.exception("dry run of %s failed", experiment.algorithm)
             raise InvalidExperiment([Problem("spec.algorithm", f"{experiment.algorithm} cannot run on this "
@@ -71,7 +77,7 @@ class Suggester:
         facts["count"] = count
         if not 0 <= count <= MAX_BATCH:
             raise InvalidRequest(f"current_request_number must be between 0 and {MAX_BATCH}, got {count}")
-        experiment = self.experiment(request.experiment)
+        experiment = self.experiment(request.experiment, running=True)
         facts.update(experiment=experiment.name, algorithm=experiment.algorithm)
         history = wire.trials_to_history(request.trials, experiment.space, experiment.objective)
         facts.update(history=len(history.trials), skipped=len(history.skipped))
@@ -79,15 +85,36 @@ class Suggester:
             log.warning("experiment %s: left %d trial(s) out of the history: %s", experiment.name,
                         len(history.skipped), "; ".join(history.skipped[:5]))
         seed = experiment.settings["random_state"]
-        batch, plan = Batch([], 0), plan_call(self.backend_name, experiment, len(history.trials), count)
-        if count:
+        new, repeated = self._within_the_space(experiment, history.trials, count,
+                                               request.experiment.spec.max_trial_count)
+        batch, plan = Batch([], 0), plan_call(self.backend_name, experiment, len(history.trials), new)
+        if new:
             batch = suggest_unique(with_plan(self.backend, plan), SuggestionRequest(
-                experiment, tuple(history.trials), count,
+                experiment, tuple(history.trials), new,
                 seed=derive_seed(seed, request.total_request_number, len(request.trials)),
                 suggested_before=max(request.total_request_number - count, len(request.trials)),
             ), model_points=plan.model_points if plan else None)
         facts.update(fallback=batch.fallback, degraded=".".join(plan.degraded) if plan else "")
         own, batch_labels = len(batch.points) - batch.fallback, degraded_labels(batch.labels, plan)
         labels = [batch_labels] * own + [{**batch_labels, **FALLBACK_LABEL}] * batch.fallback
-        return wire.suggestions_reply(batch.points, experiment.space, request.experiment.spec.algorithm.algorithm_name,
-                                      {"random_state": str(seed)}, labels)
+        labels += [oversized.REPEAT_LABEL] * len(repeated)
+        return wire.suggestions_reply(batch.points + repeated, experiment.space,
+                                      request.experiment.spec.algorithm.algorithm_name, {"random_state": str(seed)},
+                                      labels)
+
+    @staticmethod
+    def _within_the_space(experiment: Experiment, trials: list, count: int, max_trials: int) -> tuple[int, list]:
+        """(new points to suggest, repeats): all new as a rule; for an oversized running Experiment (see
+        ``oversized``) asking for more than are left, the untried ones and repeats of the best trials, and
+        Exhausted once none is left."""
+        space = experiment.space
+        if not space.is_finite or 0 < max_trials <= space.cardinality():
+            return count, []  # what Validate accepted: suggest_unique never runs short
+        left = oversized.untried(space, trials)
+        if left >= count:
+            return count, []
+        if left == 0:
+            raise oversized.Exhausted(space.cardinality(), len(trials), count)
+        log.warning("experiment %s: %d untried points left and %d asked for; the other %d repeat the best trials",
+                    experiment.name, left, count, count - left)
+        return left, oversized.repeats(trials, count - left, experiment.objective.maximize)

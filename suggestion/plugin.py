@@ -16,12 +16,12 @@ experiments, render the settings reference and write katib-config entries. The
 ``katib_suggestion.backend.Backend``); it is imported only by a server that
 serves this backend, after the server reports SERVING.
 
-Contract of ``suggest`` (checked by ``katib_suggestion.testing``): a pure
-function of the ``SuggestionRequest`` (seed it with ``request.seed``; the same
-request gives the same answer, also in a fresh process), ``request.count``
-feasible points, none repeating a pending trial or each other, tolerant of
-failed and pruned trials. Settings arrive parsed and with defaults applied in
-``request.experiment.settings`` (``random_state`` always set).
+Contract of ``suggest``: see ``katib_suggestion.backend.Backend``, the one
+place that says it (including who removes repeats and when a short batch is
+allowed); ``katib_suggestion.testing`` checks it. Settings arrive parsed and
+with defaults applied in ``request.experiment.settings`` (``random_state``
+always set). Errors raised on purpose are ``SuggestionError``s (for example
+``SearchSpaceExhausted``); a space rule returns ``Problem``s.
 
 Versioning: ``interface`` is the version of this module a plugin was written
 against. A host accepts the versions in ``SUPPORTED_INTERFACES``; a change that
@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from katib_suggestion.backend import Backend
-from katib_suggestion.errors import BackendUnavailable
+from katib_suggestion.errors import BackendUnavailable, SearchSpaceExhausted, SuggestionError
 from katib_suggestion.model import (
     Direction,
     Distribution,
@@ -53,6 +53,7 @@ from katib_suggestion.model import (
     Value,
 )
 from katib_validators.algorithm import ALL_DISTRIBUTIONS, LINEAR, Algorithm, SpaceRule, names
+from katib_validators.problems import Problem
 from katib_validators.settings import RANDOM_STATE, SEED_ONLY, Setting, SettingsSchema
 
 INTERFACE_VERSION = 1
@@ -81,7 +82,15 @@ class BackendPlugin:
     them; ``install`` is the command that installs them (default: reinstall the
     distribution). ``resources`` are the suggestion container's Kubernetes
     resources (``{"requests": {...}, "limits": {...}}``) when the backend needs
-    more than Katib's defaults (limits: cpu 500m, memory 100Mi).
+    more than Katib's defaults (limits: cpu 500m, memory 100Mi). ``reference``
+    is ``"module:attribute"`` of the benchmark's reference arm, a factory
+    ``(experiment, seed) -> Arm`` that drives the library directly (see
+    ``katib_suggestion.quality.reference.Arm``; its docstring's first line is
+    what the report says the arm does); without one, ``katib-suggest
+    benchmark`` runs the plugin without a reference arm and says so.
+    ``image`` is the repository of the plugin's suggestion image without a tag
+    (``ghcr.io/you/katib-suggest-NAME``); ``katib-suggest katib-config`` tags it
+    with the plugin distribution's version (``--image NAME=REF`` overrides it).
     """
 
     name: str
@@ -91,11 +100,14 @@ class BackendPlugin:
     requires: tuple[str, ...] = ()
     install: str = ""
     resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    reference: str = ""
+    image: str = ""
 
 
 __all__ = [
     "ALL_DISTRIBUTIONS", "ENTRY_POINT_GROUP", "INTERFACE_VERSION", "LINEAR", "RANDOM_STATE", "SEED_ONLY",
     "SUPPORTED_INTERFACES", "Algorithm", "Backend", "BackendPlugin", "Direction", "Distribution", "Experiment",
-    "Kind", "Objective", "Parameter", "PluginError", "Point", "Proposal", "SearchSpace", "Setting",
-    "SettingsSchema", "SpaceRule", "SuggestionRequest", "Trial", "TrialState", "Value", "names",
+    "Kind", "Objective", "Parameter", "PluginError", "Point", "Problem", "Proposal", "SearchSpace",
+    "SearchSpaceExhausted", "Setting", "SettingsSchema", "SpaceRule", "SuggestionError", "SuggestionRequest", "Trial",
+    "TrialState", "Value", "names",
 ]

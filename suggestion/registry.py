@@ -30,6 +30,11 @@ def install_hint(entry: Registered) -> str:
     return entry.plugin.install or f"pip install --force-reinstall {entry.project}"
 
 
+def missing_libraries(name: str) -> list[str]:
+    """The import names backend ``name`` requires that are not installed (found without importing them)."""
+    return [lib for lib in declared(name).plugin.requires if importlib.util.find_spec(lib) is None]
+
+
 def load_backend(name: str) -> Backend:
     """Import a backend; BackendUnavailable names what to install when it cannot load."""
     entry = declared(name)
@@ -37,6 +42,11 @@ def load_backend(name: str) -> Backend:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
+        if _names_the_module(error, module_name):  # the declaration is wrong, not the installation
+            raise BackendUnavailable(
+                f"the {name} backend of {entry.distribution} declares its implementation as {entry.plugin.backend!r}, "
+                f"but there is no module {error.name}: the plugin's declaration is wrong; fix its backend string "
+                "(or report it to the plugin's authors)") from error
         raise BackendUnavailable(
             f"the {name} backend cannot load ({error}); install it with: {install_hint(entry)}") from error
     except Exception as error:  # a plugin's module failing at import: name it rather than crash the caller
@@ -49,6 +59,12 @@ def load_backend(name: str) -> Backend:
     return backend
 
 
+def _names_the_module(error: ImportError, module_name: str) -> bool:
+    """Whether the import failed because ``module_name`` itself (or a package on its path) does not exist."""
+    missing = getattr(error, "name", None)
+    return bool(missing) and (module_name == missing or module_name.startswith(f"{missing}."))
+
+
 class DeferredBackend:
     """A backend imported on a background thread once the server is up.
 
@@ -57,11 +73,10 @@ class DeferredBackend:
     """
 
     def __init__(self, name: str):
-        entry = declared(name)
-        missing = [lib for lib in entry.plugin.requires if importlib.util.find_spec(lib) is None]
+        missing = missing_libraries(name)
         if missing:
             raise BackendUnavailable(f"the {name} backend needs {', '.join(missing)}; install it with: "
-                                     f"{install_hint(entry)}")
+                                     f"{install_hint(declared(name))}")
         self.name = name
 
     def warm_up(self) -> threading.Thread:

@@ -14,11 +14,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from katib_api import api_pb2
+from katib_suggestion.errors import BackendUnavailable
 from katib_suggestion.listen import add_port
 from katib_suggestion.memory import return_large_allocations_to_the_os
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.pipeline import Suggester
-from katib_suggestion.registry import DeferredBackend
+from katib_suggestion.registry import DeferredBackend, load_backend
 from katib_suggestion.scheduler import FairExecutor
 from katib_suggestion.service import SuggestionServicer, add_to_server
 
@@ -130,9 +131,15 @@ class Running:
         """Calls queued for a worker and not started yet."""
         return sum(pool.waiting() for pool in self.server.pools)
 
-    def mark_serving(self) -> None:
+    def mark_serving(self, status=health_pb2.HealthCheckResponse.SERVING) -> None:
         for name in ("", KATIB_HEALTH_SERVICE, SUGGESTION_SERVICE):
-            self.loop.run(self.health.set(name, health_pb2.HealthCheckResponse.SERVING))
+            self.loop.run(self.health.set(name, status))
+
+    def mark_ready(self) -> None:
+        """Import the backend's implementation, then report SERVING: a server whose implementation cannot
+        load (a plugin's broken declaration) must never look ready. BackendUnavailable names the plugin."""
+        load_backend(self.backend.name)
+        self.mark_serving()
 
     def shutdown(self, grace: float, drain: float = 0.0) -> None:
         """NOT_SERVING first, then let calls in flight finish.
@@ -198,8 +205,12 @@ def serve(config: Config) -> int:
     if config.metrics_port is not None:
         port = running.metrics.serve_metrics(config.host, config.metrics_port)
         log.info("Prometheus metrics on %s:%d/metrics", config.host, port)
-    running.mark_serving()
-    running.backend.warm_up()
+    running.mark_serving(health_pb2.HealthCheckResponse.NOT_SERVING)  # probes see "starting", not "unknown"
+    try:
+        running.mark_ready()
+    except BackendUnavailable:
+        running.server.stop(0).wait()
+        raise  # the CLI prints it and exits 2: a pod that crashes with the reason, not one that hangs
     log.info("katib-suggest %s backend serving on %s:%d", config.backend, config.host, running.port)
     stopping.wait()
     running.shutdown(config.grace_period, config.drain_period)

@@ -9,6 +9,7 @@ through the conformance kit with its own test suite, as its author would.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import sysconfig
@@ -117,3 +118,36 @@ def test_the_conformance_kit_passes_in_the_plugins_own_suite(fresh, copy, tmp_pa
                             cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_benchmarked_with_its_own_reference_arm(fresh, tmp_path):
+    out = tmp_path / "quality"
+    result = cli(fresh, "--log-level", "ERROR", "benchmark", "--backend", "nevergrad", "--problems", "branin",
+                 "--seeds", "3", "--workers", "1", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "katib-suggest benchmark: the nevergrad backend serves de" in result.stderr
+    arms = {json.loads(line)["task"]["arm"] for line in (out / "runs.jsonl").read_text().splitlines()}
+    assert arms == {"ours", "reference"}
+    report = (out / "report" / "report.md").read_text()
+    assert ("reference arm of nevergrad/de: nevergrad's DifferentialEvolution used directly: one optimizer for the "
+            "whole run, ask/tell (katib_suggest_nevergrad.reference:DirectDE)") in report
+    assert "Against the reference arms at parallelism 4" in report
+
+
+def test_routed_by_katib_config_to_its_own_image(fresh, tmp_path):
+    live = str(ROOT / "tests" / "data" / "katib-config" / "standalone-v0.19.0.yaml")
+    refused = cli(fresh, "katib-config", live, "--algorithms", "upstream,nevergrad-de", cwd=tmp_path)
+    assert refused.returncode == 2 and "the nevergrad backend (katib-suggest-nevergrad 0.1.0) declares no image: " \
+                                       "give --image nevergrad=" in refused.stderr
+    routed = cli(fresh, "katib-config", live, "--algorithms", "upstream,nevergrad-de", "--image",
+                 "nevergrad=registry.example.com/ml/katib-suggest-nevergrad", cwd=tmp_path)
+    assert routed.returncode == 0, routed.stderr
+    config = yaml.safe_load(yaml.safe_load(routed.stdout)["data"]["katib-config.yaml"])
+    entries = {e["algorithmName"]: e for e in config["runtime"]["suggestions"]}
+    # its own image at the plugin's version, with the resources its declaration asks for; ours stay ours
+    assert entries["nevergrad-de"]["image"] == "registry.example.com/ml/katib-suggest-nevergrad:0.1.0"
+    assert entries["nevergrad-de"]["resources"]["limits"]["memory"] == "384Mi"
+    assert entries["tpe"]["image"].endswith("/katib-suggest-hyperopt:0.1.0") and "de" not in entries
+    checked = tmp_path / "merged.yaml"
+    checked.write_text(routed.stdout)
+    assert cli(fresh, "validate", str(checked), cwd=tmp_path).returncode == 0  # validate knows the plugin's image

@@ -120,7 +120,7 @@ def test_merged_objects_validate_strictly(merged, tmp_path):
 
 def test_diff_against_upstreams_default_shows_only_suggestion_entries(capsys):
     code, out, err = run(capsys, str(LIVE["standalone"]), "--diff")
-    assert code == 0
+    assert code == 1  # changes, as diff says so
     changed = [line for line in out.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert "-    image: ghcr.io/kubeflow/katib/suggestion-goptuna:v0.19.0" in changed
     assert f"+    image: {image_for('optuna')}" in changed
@@ -180,7 +180,7 @@ def test_a_katib_config_file_keeps_its_header_and_duplicates_collapse(capsys, tm
 @pytest.mark.parametrize("args,stdin,message", [
     (["--algorithms", "hyperband"], None, "hyperband is one of upstream Katib's own algorithms"),
     (["--algorithms", "tpee"], None, "katib-suggest does not serve 'tpee'; choose from anneal,"),
-    (["--algorithms", "tpe=skopt"], None, "tpe is served by optuna, hyperopt, not 'skopt'"),
+    (["--algorithms", "tpe=skopt"], None, "tpe is served by hyperopt, optuna, not 'skopt'"),
     (["--resources", "[1, 2]"], None, "--resources '[1, 2]': give a mapping"),
     ([], "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {a: b}\n", "has no data.katib-config.yaml"),
     ([], "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\n", "expected the katib-config ConfigMap or a"),

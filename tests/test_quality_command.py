@@ -30,8 +30,8 @@ def _refused(capsys, argv: list[str]) -> str:
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--baseline", "no/such/baseline.json"], "baseline: no/such/baseline.json does not exist (run from the "
-                                              "repository root, pass --baseline PATH"),
+    (["--baseline", "no/such/baseline.json"], "baseline: no/such/baseline.json does not exist (pass --baseline "
+                                              "PATH"),
     (["--problems", "branin,nope"], "--problems: unknown nope; choose from branin,"),
     (["--algorithms", "tpee"], "--algorithms: unknown tpee; choose from"),
     (["--parallel", "0,4"], "--parallel: 0 is not a positive number of parallel trials"),

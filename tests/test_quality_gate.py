@@ -14,6 +14,7 @@ from katib_suggestion.cli import main
 from katib_suggestion.model import Kind, Proposal
 from katib_suggestion.quality import functions
 from katib_suggestion.quality.gate import bit_identical, compare
+from katib_suggestion.quality.inputs import default_baseline
 from katib_suggestion.quality.judge import Judgement, judge
 from katib_suggestion.quality.problems import PROBLEMS, estimate_reference
 from katib_suggestion.quality.scoring import Scores, regret_curve, summarise
@@ -21,7 +22,7 @@ from katib_suggestion.quality.tables import penalty
 
 pytest.importorskip("scipy")
 ROOT = Path(__file__).resolve().parent.parent
-QUICK_BASELINE = ROOT / "benchmarks" / "baseline" / "quick.json"
+QUICK_BASELINE = default_baseline("quick")  # package data (suggestion/quality/baselines)
 
 
 @pytest.mark.parametrize(("function", "point", "optimum"), [

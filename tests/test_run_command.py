@@ -62,8 +62,8 @@ def _experiment(tmp_path: Path, command: list[str], **spec) -> Path:
     return path
 
 
-COMMAND = [sys.executable, "-c", TRIAL_SCRIPT, "${trialParameters.x}", "${trialParameters.depth}",
-           "${trialParameters.opt}"]
+PARAMETERS = ["${trialParameters.x}", "${trialParameters.depth}", "${trialParameters.opt}"]
+COMMAND = [sys.executable, "-c", TRIAL_SCRIPT, *PARAMETERS]
 
 
 def _spans_overlap(path: Path) -> bool:
@@ -102,7 +102,8 @@ def test_run_drives_a_tiny_experiment_with_real_parallel_trial_processes(tmp_pat
 
 def test_failed_trials_reaching_the_limit_fail_the_experiment_with_their_stderr(tmp_path, capsys):
     crash = "import sys; print('epoch 1'); sys.exit('CUDA out of memory: tried to allocate 2 GiB')"
-    path = _experiment(tmp_path, [sys.executable, "-c", crash], maxFailedTrialCount=2, parallelTrialCount=1)
+    path = _experiment(tmp_path, [sys.executable, "-c", crash, *PARAMETERS], maxFailedTrialCount=2,
+                       parallelTrialCount=1)
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plot"]) == 1
     printed = capsys.readouterr().out
     # Katib fails the Experiment as soon as failed trials reach maxFailedTrialCount: 2, not 3
@@ -114,13 +115,13 @@ def test_failed_trials_reaching_the_limit_fail_the_experiment_with_their_stderr(
 
 
 def test_trials_that_print_nothing_fail_and_no_plot_is_drawn(tmp_path, capsys):
-    path = _experiment(tmp_path, [sys.executable, "-c", "pass"], maxTrialCount=2, parallelTrialCount=2,
-                       maxFailedTrialCount=2)
+    path = _experiment(tmp_path, [sys.executable, "-c", "pass", *PARAMETERS], maxTrialCount=2,
+                       parallelTrialCount=2, maxFailedTrialCount=2)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "convergence.png").write_bytes(b"an earlier run's plot")
-    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 1
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--force"]) == 1
     captured = capsys.readouterr()
-    assert "Failed trial tiny-run-" in captured.out and "no loss=<number> line in stdout" in captured.out
+    assert "Failed trial tiny-run-" in captured.out and "no loss=<number> line in the trial's output" in captured.out
     assert "no successful trial" in captured.out
     assert "no plot: no trial succeeded" in captured.err
     assert not (tmp_path / "out" / "convergence.png").exists()
@@ -161,7 +162,7 @@ def test_invalid_experiments_are_refused_with_every_problem(tmp_path, capsys):
         {"name": "n_startup_trials", "value": "-1"}]}, parallelTrialCount=0)
     assert main(["run", str(path), "--out", str(tmp_path)]) == 2
     error = capsys.readouterr().err
-    assert "n_startup_trials" in error and "parallelTrialCount" in error
+    assert "algorithmSettings[0].value: n_startup_jobs must be" in error and "parallelTrialCount" in error
 
 
 def test_a_builtin_function_needs_its_parameters(tmp_path, capsys):

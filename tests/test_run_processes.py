@@ -54,8 +54,10 @@ def _experiment(tmp_path: Path, shell: str, *, quick: int = 0, ignore_term: bool
         "parallelTrialCount": 2, "maxTrialCount": 6, "maxFailedTrialCount": 6,
         "parameters": [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}}],
         "trialTemplate": {"primaryContainerName": "main", "trialParameters": [{"name": "x", "reference": "x"}],
-                          "trialSpec": {"spec": {"template": {"spec": {"containers": [
-                              {"name": "main", "command": ["bash", "-c", command], "env": env}]}}}}},
+                          "trialSpec": {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {
+                              "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
+                              "spec": {"containers": [
+                                  {"name": "main", "command": ["bash", "-c", command], "env": env}]}}}}},
         **spec}}
     path = tmp_path / "experiment.yaml"
     path.write_text(yaml.safe_dump(doc))
@@ -124,7 +126,8 @@ def test_timed_out_trials_end_with_their_whole_process_group(tmp_path, capsys):
 
 def test_what_a_finished_script_left_behind_is_ended_and_not_waited_for(tmp_path, capsys, monkeypatch):
     # the background sleep keeps no pipe open (output goes to files) and dies with its trial
-    background = "echo $$ > {script}.group; echo grpc=${{GRPC_VERBOSITY:-unset}}; sleep 300 & echo loss=0.25"
+    background = ("echo $$ > {script}.group; echo grpc=${{GRPC_VERBOSITY:-unset}}; sleep 300 & "
+                  "echo x=${{trialParameters.x}} loss=0.25")
     path = _experiment(tmp_path, background, maxTrialCount=1, parallelTrialCount=1, maxFailedTrialCount=1)
     monkeypatch.delenv("GRPC_VERBOSITY", raising=False)
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plot"]) == 0

@@ -17,6 +17,7 @@ from importlib import metadata
 from katib_suggestion.plugin import ENTRY_POINT_GROUP, BackendPlugin, PluginError
 from katib_validators.algorithm import Algorithm
 from katib_validators.plugin_checks import declaration_problems
+from katib_validators.routing import conflicts, explicit_routes, missing_implementation, ordered
 
 OWN_DISTRIBUTION = "katib-suggest"
 # setuptools writes entry points sorted by name; ours keep the order users knew (an
@@ -31,6 +32,7 @@ class Registered:
     plugin: BackendPlugin
     distribution: str  # e.g. "katib-suggest-nevergrad 0.1.0"
     project: str  # the distribution's name alone, for pip commands
+    version: str = ""  # the distribution's version: a plugin image's default tag
 
     @property
     def builtin(self) -> bool:
@@ -63,6 +65,7 @@ def _discover(entry_points) -> dict[str, Registered]:
     errors: list[str] = []
     for entry in sorted(entry_points, key=_order):
         project, distribution = _distribution(entry)
+        version = getattr(getattr(entry, "dist", None), "version", "") or ""
         where = f"plugin {entry.name!r} of {distribution} (entry point {entry.value})"
         try:
             declared = entry.load()
@@ -71,19 +74,36 @@ def _discover(entry_points) -> dict[str, Registered]:
                           f"(pip uninstall {project})")
             continue
         problems = declaration_problems(declared, entry.name)
+        if not problems:  # a typo here would pass every command and fail only inside a serving server
+            problems = [f"declares its {what} as {spec!r}, but {missing}: fix the {field} string of its declaration"
+                        for what, field, spec in (("implementation", "backend", declared.backend),
+                                                  ("reference arm", "reference", declared.reference))
+                        if spec and (missing := missing_implementation(spec))]
         if problems:
             errors.append(f"{where} is invalid:\n" + "\n".join(f"    - {p}" for p in problems))
         elif entry.name in found:
             errors.append(f"backend {entry.name!r} is declared twice, by {found[entry.name].distribution} and by "
                           f"{distribution}; uninstall one of them")
         else:
-            found[entry.name] = Registered(declared, distribution, project)
+            found[entry.name] = Registered(declared, distribution, project, version)
+    errors += _shared_names(found)
     if errors:
         raise PluginError("cannot start, a backend plugin is broken:\n" + "\n".join(f"  {e}" for e in errors))
     if not found:
         raise PluginError(f"no backend is registered under the entry-point group {ENTRY_POINT_GROUP}: install "
                           "katib-suggest with pip (pip install .), which registers its own backends")
     return found
+
+
+def _shared_names(found: dict[str, Registered]) -> list[str]:
+    """Plugins' algorithmNames another backend serves too (unless routed), and routes that cannot apply."""
+    try:
+        routes = explicit_routes()
+    except ValueError as error:
+        return [str(error)]
+    names = {backend: tuple(n for a in r.plugin.algorithms for n in a.names) for backend, r in found.items()}
+    where = {backend: f"the {backend} backend of {r.distribution}" for backend, r in found.items()}
+    return conflicts(names, {b for b, r in found.items() if r.builtin}, where, routes)
 
 
 def _order(entry) -> tuple:
@@ -120,4 +140,6 @@ def served_by(backend: str) -> dict[str, Algorithm]:
 
 
 def backends_serving(name: str) -> list[str]:
-    return [a.backend for a in _algorithms() if name in a.names]
+    """The backends that serve ``name``, the one a cluster routes it to first (see katib_validators.routing)."""
+    registered()  # read (and checked) first: the routes were checked with it
+    return ordered(name, [a.backend for a in _algorithms() if name in a.names], explicit_routes())

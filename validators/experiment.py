@@ -82,9 +82,10 @@ def _first_accepting(algorithms, pairs, space, spec):
     if best is None:
         return None, {}, []
     if len(algorithms) > 1:
+        prefixed = " or ".join(f"{a.backend}-{a.key}" for a in algorithms if f"{a.backend}-{a.key}" in a.names)
+        choose = f"; to choose one, write {prefixed}" if prefixed else ""
         note = Problem("spec.algorithm.algorithmName", f"served by the {', '.join(a.backend for a in algorithms)} "
-                       f"backends; these problems are {best[0].backend}'s (the fewest); choose with --backend",
-                       best[0].names[0])
+                       f"backends; these problems are {best[0].backend}'s (the fewest){choose}", best[0].names[0])
         return best[0], best[1], [*best[2], note]
     return best
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from katib_suggestion.model import Direction, Objective
 from katib_validators.problems import Problem
+from katib_validators.spelling import did_you_mean
 
 PATH = "spec.objective"
 _DIRECTIONS = {d.value: d for d in Direction}
@@ -21,7 +22,8 @@ def parse_objective(raw: Any) -> tuple[Objective | None, list[Problem]]:
     problems = []
     direction = _DIRECTIONS.get(raw.get("type")) if isinstance(raw.get("type"), str) else None
     if direction is None:
-        problems.append(Problem(f"{PATH}.type", "must be minimize or maximize", raw.get("type")))
+        hint = did_you_mean(raw.get("type"), _DIRECTIONS)
+        problems.append(Problem(f"{PATH}.type", f"must be minimize or maximize{hint}", raw.get("type")))
     metric = raw.get("objectiveMetricName")
     if not isinstance(metric, str) or not metric.strip():
         problems.append(Problem(f"{PATH}.objectiveMetricName", "name the metric to optimise, e.g. accuracy", metric))

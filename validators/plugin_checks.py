@@ -16,7 +16,7 @@ from katib_validators.settings import Setting, SettingsSchema
 BACKEND_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 # algorithmName travels in the Experiment resource; no spaces, no upper case surprises.
 ALGORITHM_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-KINDS = ("int", "float", "choice")
+KINDS = ("int", "float", "bool", "choice")
 RESOURCE_KEYS = ("requests", "limits")
 
 
@@ -38,6 +38,14 @@ def declaration_problems(declared: Any, entry_name: str) -> list[str]:
                         "make them equal")
     if not isinstance(declared.backend, str) or not re.match(r"^[\w.]+:[\w.]+$", declared.backend):
         problems.append(f"backend {declared.backend!r} must be 'module:attribute' of the object with suggest()")
+    if not isinstance(declared.reference, str) or declared.reference and not re.match(r"^[\w.]+:[\w.]+$",
+                                                                                       declared.reference):
+        problems.append(f"reference {declared.reference!r} must be 'module:attribute' of the reference arm's "
+                        "factory (experiment, seed) -> Arm, or empty")
+    if not isinstance(declared.image, str) or declared.image and not re.match(
+            r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9]$", declared.image) or ":" in declared.image.rsplit("/", 1)[-1]:
+        problems.append(f"image {declared.image!r} must be an image repository without a tag, such as "
+                        "'ghcr.io/you/katib-suggest-NAME' (the tag is the plugin's version), or empty")
     if not isinstance(declared.requires, tuple) or not all(isinstance(r, str) and r for r in declared.requires):
         problems.append("requires must be a tuple of import names, e.g. ('nevergrad',)")
     problems += _resource_problems(declared.resources)
@@ -128,6 +136,12 @@ def _setting_problems(setting: Setting) -> list[str]:
             problems.append("a choice needs choices, a tuple of strings")
         elif setting.default is not None and setting.default not in setting.choices:
             problems.append(f"default {setting.default!r} is not one of {list(setting.choices)}")
+        return problems
+    if setting.kind == "bool":
+        if setting.default is not None and not isinstance(setting.default, bool):
+            problems.append(f"default {setting.default!r} is not True, False or None")
+        if setting.low is not None or setting.high is not None or setting.choices:
+            problems.append("a bool takes no low, high or choices")
         return problems
     bounds = [b for b in (setting.low, setting.high) if b is not None]
     if not all(isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b) for b in bounds):

@@ -37,7 +37,8 @@ def render(algorithms: tuple[Algorithm, ...] = ALGORITHMS) -> str:
 
 def _row(setting: Setting) -> str:
     aliases = ", ".join(f"`{a}`" for a in setting.aliases) or "-"
-    default = "unset" if setting.default is None else f"`{setting.default}`"
+    shown = str(setting.default).lower() if isinstance(setting.default, bool) else setting.default
+    default = "unset" if setting.default is None else f"`{shown}`"
     cells = (f"`{setting.name}`", aliases, setting.describe(), default, setting.help)
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from katib_validators.counts import is_whole
+from katib_validators.fields import unknown_fields
 from katib_validators.problems import Problem, guarded
 from katib_validators.template import check_trial_template, trial_pod_warnings
 
@@ -24,7 +25,7 @@ def check_resource(doc: Any) -> list[Problem]:
     """
     if not isinstance(doc, Mapping):
         return [Problem("", "an Experiment is a mapping with apiVersion, kind, metadata and spec")]
-    problems = guarded("apiVersion", lambda: _check_kind(doc))
+    problems = guarded("apiVersion", lambda: _check_kind(doc)) + guarded("spec", lambda: unknown_fields(doc))
     spec = doc.get("spec")
     if not isinstance(spec, Mapping):
         return problems  # parse_experiment reports the missing spec

@@ -8,6 +8,7 @@ from typing import Any
 from katib_suggestion.model import Distribution, Kind, Parameter, SearchSpace
 from katib_validators.numeric import finite, given, parse_numeric, text_of
 from katib_validators.problems import Problem
+from katib_validators.spelling import did_you_mean
 
 PARAMETERS_PATH = "spec.parameters"
 _KINDS = {kind.value: kind for kind in Kind}
@@ -47,7 +48,9 @@ def _parse_parameter(item: Mapping[str, Any], where: str) -> tuple[Parameter | N
     kind_text = item.get("parameterType")
     kind = _KINDS.get(kind_text) if isinstance(kind_text, str) else None
     if kind is None:
-        return None, [Problem(f"{where}.parameterType", "must be one of int, double, discrete, categorical", kind_text)]
+        hint = did_you_mean(kind_text, _KINDS)
+        return None, [Problem(f"{where}.parameterType", f"must be one of int, double, discrete, categorical{hint}",
+                              kind_text)]
     space = item.get("feasibleSpace")
     if not isinstance(space, Mapping):
         return None, [Problem(f"{where}.feasibleSpace", "give a feasibleSpace (min/max for int and double, "
@@ -68,7 +71,8 @@ def _parse_distribution(text: Any, where: str) -> tuple[Distribution, list[Probl
     if isinstance(text, str) and text in _DISTRIBUTIONS:
         return _DISTRIBUTIONS[text], []
     names = ", ".join(_DISTRIBUTIONS)
-    return Distribution.UNIFORM, [Problem(f"{where}.distribution", f"must be one of {names}", text)]
+    hint = did_you_mean(text, _DISTRIBUTIONS)
+    return Distribution.UNIFORM, [Problem(f"{where}.distribution", f"must be one of {names}{hint}", text)]
 
 
 def _parse_list(name, kind, space, where) -> tuple[Parameter | None, list[Problem]]:

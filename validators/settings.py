@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from katib_validators.problems import Problem
+from katib_validators.spelling import did_you_mean
 
 SETTINGS_PATH = "spec.algorithm.algorithmSettings"
 
@@ -16,7 +17,7 @@ SETTINGS_PATH = "spec.algorithm.algorithmSettings"
 class Setting:
     """One algorithm setting: its name, type, allowed range and default.
 
-    ``kind`` is "int", "float" or "choice". Bounds are inclusive unless
+    ``kind`` is "int", "float", "bool" (true or false, any case) or "choice". Bounds are inclusive unless
     ``low_open``/``high_open`` say otherwise. ``aliases`` are other names users
     may write (for example the library's own name for the same knob).
     """
@@ -36,6 +37,8 @@ class Setting:
         """Human summary of the accepted values, e.g. ``int >= 0``, ``0 < float < 1``."""
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true or false"
         low = None if self.low is None else f"{_number(self.low)} {'<' if self.low_open else '<='}"
         high = None if self.high is None else f"{'<' if self.high_open else '<='} {_number(self.high)}"
         if low and high:
@@ -54,6 +57,10 @@ class Setting:
             for choice in self.choices:
                 if text.lower() == choice.lower():
                     return choice
+            raise ValueError(f"{self.name} must be {self.describe()}")
+        if self.kind == "bool":
+            if text.lower() in ("true", "false"):
+                return text.lower() == "true"
             raise ValueError(f"{self.name} must be {self.describe()}")
         value = _parse_number(text, self.kind)
         if value is None or not self._in_range(value):
@@ -113,9 +120,10 @@ class SettingsSchema:
             setting = self.lookup(name)
             if setting is None:
                 known = ", ".join(s.name for s in self.settings) or "none"
+                hint = did_you_mean(name, [n for s in self.settings for n in (s.name, *s.aliases)])
                 problems.append(Problem(
                     f"{path}[{index}].name",
-                    f"unknown setting for algorithm {algorithm}; known settings: {known}",
+                    f"unknown setting for algorithm {algorithm}{hint}; known settings: {known}",
                     name,
                 ))
                 continue

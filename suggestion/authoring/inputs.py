@@ -11,6 +11,7 @@ from typing import Any
 from katib_suggestion.authoring.params import ParamError, merge, params_from_spec, parse_param
 from katib_suggestion.authoring.trial import COLLECTORS, TRIAL_KINDS
 from katib_validators.counts import NAME_LIMIT
+from katib_validators.spelling import did_you_mean
 
 DEFAULT_ALGORITHM = "tpe"
 DEFAULT_MAX_TRIALS = 12
@@ -78,7 +79,8 @@ def from_spec(raw: Any, inputs: Inputs) -> list[str]:
             elif name in _SPEC_FIELDS:
                 setattr(inputs, name, _convert(name, value))
             else:
-                problems.append(f"{key}: not an init input; use one of {', '.join(_spec_keys())}")
+                hint = did_you_mean(str(key), _spec_keys())
+                problems.append(f"{key}: not an init input{hint}; use one of {', '.join(_spec_keys())}")
         except (InputError, ParamError) as error:
             problems.append(f"{key}: {error}")
     return problems
@@ -197,6 +199,14 @@ def _text(value: Any) -> str:
 
 
 _SPEC_FIELDS = {f.name for f in fields(Inputs)} - {"direction", "objective"}
+
+
+def is_init_spec(raw: Any) -> bool:
+    """Whether a YAML mapping reads as an init spec file (init's words, no kind): validate names it so."""
+    if not isinstance(raw, Mapping) or "kind" in raw or "apiVersion" in raw:
+        return False
+    keys = {str(key).replace("_", "-") for key in raw}
+    return len(keys & {*_spec_keys(), "param", "params", "metric", "setting"}) >= 2
 
 
 def _spec_keys() -> list[str]:

@@ -9,9 +9,10 @@ from katib_validators.skopt_algorithms import SKOPT_ALGORITHMS
 
 
 def _builtin(name: str, algorithms, requires: tuple[str, ...], resources) -> BackendPlugin:
-    # Each module defines BACKEND; the extra of the same name installs its libraries.
+    # Each module defines BACKEND, each reference_NAME module make_arm; the extra NAME installs the libraries.
     return BackendPlugin(name, algorithms, f"katib_suggestion.backends.{name}_backend:BACKEND", INTERFACE_VERSION,
-                         requires=requires, install=f"pip install 'katib-suggest[{name}]'", resources=resources)
+                         requires=requires, install=f"pip install 'katib-suggest[{name}]'", resources=resources,
+                         reference=f"katib_suggestion.quality.reference_{name}:make_arm")
 
 
 def _resources(cpu: str, request: str, limit: str) -> dict[str, dict[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from katib_suggestion.blas_threads import one_blas_thread
 from katib_suggestion.commands import command
@@ -72,7 +73,8 @@ def _quality_arguments(quality) -> None:  # an argument group
     quality.add_argument("--out", default="quality-report", help="output folder (default ./quality-report)")
     quality.add_argument("--resume", action="store_true",
                          help="keep the runs an interrupted benchmark recorded in OUT/runs.jsonl; run the rest")
-    quality.add_argument("--baseline", help="baseline to compare with (default benchmarks/baseline/SUITE.json; "
+    quality.add_argument("--baseline", help="baseline to compare with (default: the SUITE baseline shipped with "
+                                            "katib-suggest, katib_suggestion/quality/baselines/SUITE.json; "
                                             "with --address: none unless given)")
     baseline = quality.add_mutually_exclusive_group()
     baseline.add_argument("--write-baseline", metavar="PATH", help="write the results as a baseline; no comparison")
@@ -94,6 +96,8 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, str]]:
 @command("benchmark", "measure optimisation quality (the regression gate) or latency and memory", _arguments)
 def _benchmark(args: argparse.Namespace) -> int:
     one_blas_thread()  # as `serve` does: the servers measured here, and the reference arms, run in this process tree
+    if args.log_level != "DEBUG":  # gRPC's C core logs closed connections ("Got goaway"); grpcio reads this
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # on import only, so before anything imports grpc
     if not args.latency:
         from katib_suggestion.quality.command import run_quality
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from typing import Any
@@ -10,13 +11,14 @@ from typing import Any
 import yaml
 from katib_suggestion import __version__
 from katib_suggestion.commands import command
-from katib_suggestion.deploy.entries import ALL_BACKENDS, EntryOptions
+from katib_suggestion.deploy.entries import ALL_BACKENDS, EntryOptions, NoImage
 from katib_suggestion.deploy.katib_config import Change, KatibConfigError, diff, merge, read, render
-from katib_suggestion.deploy.routes import UPSTREAM, RouteError, routes
+from katib_suggestion.deploy.routes import UPSTREAM, RouteError, routes, unrouted_plugins
 from katib_suggestion.images import REGISTRY
+from katib_validators.catalog import registered
 from katib_validators.katib_config import check_katib_config
 
-UNUSABLE = 2
+CHANGES, UNUSABLE = 1, 2  # --diff exits 1 when something would change, as diff does
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,12 +34,18 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("file", nargs="?", default="-", help="the katib-config to read (default: stdin)")
     parser.add_argument("--algorithms", default=UPSTREAM, metavar="SELECTION",
-                        help="'upstream' (default: every name we serve, upstream's included: drop-in), "
-                             "'prefixed' (only optuna-tpe, hyperopt-tpe, ...: upstream's entries stay) "
-                             "or a list such as tpe,cmaes,optuna-tpe (NAME=BACKEND picks a backend)")
+                        help="'upstream' (default: every name katib-suggest's own backends serve, upstream's "
+                             "included: drop-in), 'prefixed' (only optuna-tpe, hyperopt-tpe, ...: upstream's entries "
+                             "stay), or a list of these and names such as tpe,cmaes,optuna-tpe (NAME=BACKEND picks "
+                             "a backend); a plugin's names are added only when listed, e.g. upstream,nevergrad-de")
     parser.add_argument("--registry", default=REGISTRY,
-                        help=f"registry and path holding our images (default {REGISTRY})")
-    parser.add_argument("--tag", default=__version__, help=f"tag of our images (default {__version__})")
+                        help=f"registry and path holding katib-suggest's own images (default {REGISTRY})")
+    parser.add_argument("--tag", default=__version__, help=f"tag of katib-suggest's own images (default "
+                                                           f"{__version__})")
+    parser.add_argument("--image", action="append", default=[], metavar="BACKEND=IMAGE",
+                        help="the image of one backend, e.g. nevergrad=ghcr.io/you/katib-suggest-nevergrad (without "
+                             "a tag: the backend's version); a plugin's default is the image its declaration names, "
+                             "tagged with the plugin's version; repeatable")
     parser.add_argument("--image-pull-policy", default="IfNotPresent",
                         choices=("IfNotPresent", "Always", "Never"))
     parser.add_argument("--service-account", metavar="NAME",
@@ -49,24 +57,32 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--security-context", action="append", default=[], metavar="[BACKEND=]PATCH",
                         help="merge patch on our entries' securityContext, e.g. '{runAsUser: null, "
                              "runAsGroup: null}' where the platform assigns user ids (OpenShift)")
-    parser.add_argument("--diff", action="store_true", help="print what would change instead of the result")
+    parser.add_argument("--diff", action="store_true", help="print what would change instead of the result; exit "
+                                                            "1 when something would change, 0 when nothing would, "
+                                                            "as diff does")
     parser.add_argument("--save-original", metavar="PATH",
                         help="also write the input, re-appliable (no server fields), for a rollback")
     parser.add_argument("-o", "--output", metavar="PATH", help="write the result here instead of stdout")
+    parser.add_argument("--force", action="store_true", help="overwrite the file of -o or --save-original if it "
+                                                             "exists")
 
 
 @command("katib-config", "merge katib-suggest's entries into an existing katib-config (install, --diff)",
          _arguments)
 def run(args: argparse.Namespace) -> int:
     try:
+        _refuse_overwrites(args)
         document = read(_input(args.file))
-        options = EntryOptions(args.registry, args.tag, args.image_pull_policy, args.service_account,
-                               _patches(args.resources, "--resources"),
+        options = EntryOptions(args.registry, args.tag, _images(args.image), args.image_pull_policy,
+                               args.service_account, _patches(args.resources, "--resources"),
                                _patches(args.security_context, "--security-context"))
-        config, changes = merge(document.config, routes(args.algorithms), options)
-    except (KatibConfigError, RouteError) as error:
+        chosen = routes(args.algorithms)
+        config, changes = merge(document.config, chosen, options)
+    except (KatibConfigError, RouteError, NoImage) as error:
         print(f"katib-suggest katib-config: {error}", file=sys.stderr)
         return UNUSABLE
+    for note in unrouted_plugins(chosen):
+        print(f"katib-suggest katib-config: note: {note}", file=sys.stderr)
     problems = check_katib_config(config)
     if problems:
         for problem in problems:
@@ -77,9 +93,28 @@ def run(args: argparse.Namespace) -> int:
     print(_summary(changes), file=sys.stderr)
     if args.diff:
         sys.stdout.write(diff(document.config, config))
-        return 0
+        return CHANGES if changes else 0
     _write(args.output, render(document, config))
     return 0
+
+
+def _refuse_overwrites(args: argparse.Namespace) -> None:
+    """As init does: a file is replaced only with --force (a second --save-original would lose the original)."""
+    for flag, path in (("-o", args.output), ("--save-original", args.save_original)):
+        if path and os.path.exists(path) and not args.force:
+            raise KatibConfigError(f"{flag}: {path} exists; choose another file, or add --force to overwrite it")
+
+
+def _images(values: list[str]) -> tuple[tuple[str, str], ...]:
+    """``BACKEND=IMAGE`` arguments -> (backend, image) pairs; KatibConfigError names a bad one."""
+    images = []
+    for value in values:
+        backend, equals, image = (word.strip() for word in value.partition("="))
+        if not equals or not image or backend not in registered():
+            raise KatibConfigError(f"--image {value!r}: write BACKEND=IMAGE with BACKEND one of "
+                                   f"{', '.join(registered())}, e.g. nevergrad=ghcr.io/you/katib-suggest-nevergrad")
+        images.append((backend, image))
+    return tuple(images)
 
 
 def _input(path: str) -> str:

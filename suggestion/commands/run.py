@@ -21,14 +21,15 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Run a Katib Experiment YAML locally: our suggestion server for its algorithm, driven as Katib's "
         "controller drives it, each trial the trial template's command (parameters substituted, metrics read "
-        f"from stdout as name=value) or a built-in function (--function, or the annotation {FUNCTION_ANNOTATION}). "
+        "from stdout and stderr together as name=value, as Katib's StdOut collector reads them) or a built-in "
+        f"function (--function, or the annotation {FUNCTION_ANNOTATION}). "
         "Results on stdout, progress and diagnostics on stderr. Exit status: 0 Succeeded, 1 Failed (as Katib "
         "would mark the Experiment), 2 invalid experiment or unusable server, 130 stopped by Ctrl-C or "
         "SIGTERM with the results so far written; a second Ctrl-C ends at once.")
     parser.add_argument("experiment", type=Path, help="the Experiment YAML")
     parser.add_argument("--address", help="use this running suggestion server (HOST:PORT) instead of starting one")
-    parser.add_argument("--backend", choices=BACKENDS, help="backend for the algorithm (default: the first that "
-                                                            "accepts the experiment)")
+    parser.add_argument("--backend", choices=BACKENDS, help="backend for the algorithm (default: the one "
+                        "katib-suggest katib-config routes it to on a cluster: tpe and random go to hyperopt)")
     parser.add_argument("--function", help="evaluate trials with a built-in benchmark function (branin, hartmann6, "
                                            "rosenbrock4, training-run, boosting-run, svm-digits)")
     parser.add_argument("--cwd", type=Path, default=Path("."), help="working directory of trial commands (default .)")
@@ -41,6 +42,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         help="override spec.maxTrialCount (maxFailedTrialCount is lowered to fit)")
     parser.add_argument("--out", type=Path, help="folder for trial logs, trials.csv and the plot "
                                                  "(default ./katib-run-NAME)")
+    parser.add_argument("--force", action="store_true", help="replace an earlier run's results in the output "
+                                                                 "folder (without it, such a folder is refused)")
     parser.add_argument("--no-plot", action="store_true", help="skip the convergence plot")
 
 
@@ -48,21 +51,50 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     if args.log_level is None:  # the progress bar is the output; one log line per call would drown it
         logging.getLogger().setLevel(logging.WARNING)
+    quiet = _quiet_grpc(args.log_level)  # before anything imports grpc: its C core reads the variable then
+    try:
+        return _prepare(args)
+    finally:
+        quiet()
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    """Check everything `validate` checks and where results go, then drive the run."""
     from katib_suggestion.local import experiment as local
+    from katib_suggestion.local import gpus, preflight
     from katib_suggestion.local.groups import ProcessGroups
 
     groups = ProcessGroups(args.grace_period)
     try:
         doc, notes = local.load_experiment(args.experiment, args.max_trials)
-        backend = local.choose_backend(doc, args.backend)
+        backend, serving = preflight.route(doc, args.backend, args.address)
+        checked = preflight.check(doc, backend)
+        if checked.errors:
+            return _refuse(args.experiment, checked)
         out = args.out or Path(f"katib-run-{doc['metadata']['name']}")
-        function, with_logs = local.trial_function(doc, args.function, args.cwd, args.trial_timeout, out, groups)
+        preflight.clean_output(out, args.force)
+        gpu = gpus.plan(doc["spec"])
+        function, with_logs = local.trial_function(doc, args.function, args.cwd, args.trial_timeout, out, groups,
+                                                   gpu.shares)
     except local.Invalid as invalid:
         print(f"katib-suggest run: {args.experiment}:\n{invalid}", file=sys.stderr)
         return INVALID
-    for note in notes:
-        print(f"katib-suggest run: note: {note}", file=sys.stderr)
+    except preflight.EarlierRun as earlier:
+        print(f"katib-suggest run: {earlier}", file=sys.stderr)
+        return INVALID
+    for line in [*(f"note: {n}" for n in notes), *(f"warning: {w}" for w in checked.warnings), gpu.note, serving]:
+        if line:
+            print(f"katib-suggest run: {line}", file=sys.stderr)
     return _drive(args, doc, backend, function, groups if with_logs else None, out)
+
+
+def _refuse(path: Path, checked) -> int:
+    """Katib would refuse this Experiment: say why, as `validate` does, and start nothing."""
+    print(f"katib-suggest run: {path}: {len(checked.errors)} problem(s), as katib-suggest validate reports them; "
+          "nothing was started:", file=sys.stderr)
+    for line in [*map(str, checked.errors), *(f"warning: {w}" for w in checked.warnings), *checked.hints]:
+        print(f"  {line}", file=sys.stderr)
+    return INVALID
 
 
 def _drive(args: argparse.Namespace, doc, backend: str, function, groups, out: Path) -> int:
@@ -79,7 +111,6 @@ def _drive(args: argparse.Namespace, doc, backend: str, function, groups, out: P
             groups.end_all(f"interrupted by {describe(signum)}")
 
     with Interrupt(stop, groups.kill_all if groups else lambda: None) as interrupt:
-        quiet = _quiet_grpc(args.log_level)
         try:
             with connect.suggestion_stub(args.address, backend) as stub:
                 problem = connect.validate_on_server(stub, doc)
@@ -94,8 +125,6 @@ def _drive(args: argparse.Namespace, doc, backend: str, function, groups, out: P
         except connect.ServerProblem as problem:
             print(f"katib-suggest run: {problem}", file=sys.stderr)
             return INVALID
-        finally:
-            quiet()
         _report(result, out, groups is not None, args.no_plot)
         return result.verdict.exit_status
 
@@ -113,9 +142,9 @@ def _report(result, out: Path, with_logs: bool, no_plot: bool) -> None:
 def _quiet_grpc(log_level: str | None):
     """Silence gRPC's C core ("Got goaway"...) unless debugging; returns the undo.
 
-    The core reads GRPC_VERBOSITY whenever it initialises again (after its last channel or server
-    closed), so the variable stays set for the whole run; trial processes do not inherit it
-    (process.OWN_ENVIRONMENT), so a trial that uses gRPC keeps its own logs.
+    grpcio reads GRPC_VERBOSITY when it is imported (set later, it changes nothing: measured with
+    grpcio 1.85), so this runs before anything of the run imports grpc. Trial processes do not
+    inherit it (process.OWN_ENVIRONMENT): a trial that uses gRPC keeps its own logs.
     """
     from katib_suggestion.local.process import OWN_ENVIRONMENT
 

@@ -9,16 +9,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from katib_suggestion.authoring.inputs import is_init_spec
 from katib_suggestion.commands import command
 from katib_validators.catalog import BACKENDS
 from katib_validators.experiment import parse_experiment
 from katib_validators.katib_config import check_katib_config
+from katib_validators.locate import document_nodes, line_of
 from katib_validators.problems import Problem
 from katib_validators.resource import check_resource, resource_warnings
 
 VALID, INVALID, UNREADABLE = 0, 1, 2
 CONFIG_KEY = "katib-config.yaml"
-ERROR, WARNING = "error", "warning"
+ERROR, WARNING, NOTE = "error", "warning", "note"  # notes: documents not checked (another kind)
 
 
 @dataclass(frozen=True)
@@ -29,14 +31,16 @@ class Finding:
     document: int | None  # 1-based, for files of several documents
     severity: str
     problem: Problem
+    lineno: int | None = None  # where the field (or its closest written parent) is in the file
 
     def line(self) -> str:
-        label = self.file if self.document is None else f"{self.file}#{self.document}"
-        marker = "warning: " if self.severity == WARNING else ""
+        label = f"{self.file}:{self.lineno}" if self.lineno else \
+            self.file if self.document is None else f"{self.file}#{self.document}"
+        marker = "" if self.severity == ERROR else f"{self.severity}: "
         return f"{label}: {marker}{self.problem}" if self.problem.path else f"{label}: {marker}{self.problem.message}"
 
     def as_json(self) -> dict[str, Any]:
-        item = {"file": self.file, "document": self.document, "severity": self.severity,
+        item = {"file": self.file, "document": self.document, "line": self.lineno, "severity": self.severity,
                 "field": self.problem.path, "message": self.problem.message}
         if self.problem.has_value:
             item["value"] = self.problem.value
@@ -66,14 +70,18 @@ def run(args: argparse.Namespace) -> int:
         findings += found
         status = max(status, file_status)
     warnings = sum(1 for f in findings if f.severity == WARNING)
+    errors = sum(1 for f in findings if f.severity == ERROR)
     if status == VALID and warnings and args.strict:
         status = INVALID
     if args.format == "json":
         print(json.dumps({"valid": status == VALID, "exit_code": status, "files": len(args.files),
-                          "errors": len(findings) - warnings, "warnings": warnings,
+                          "errors": errors, "warnings": warnings,
                           "problems": [f.as_json() for f in findings]}, indent=2, default=str))
         return status
-    for finding in sorted(findings, key=lambda f: f.severity == WARNING):  # errors first, then warnings
+    order = (ERROR, WARNING, NOTE)
+    # errors, then warnings, then notes; each file's in the order of their lines
+    for finding in sorted(findings, key=lambda f: (order.index(f.severity), args.files.index(f.file),
+                                                   f.lineno or 0)):
         print(finding.line())
     if status == VALID:
         noted = f", {warnings} warning{'s' if warnings != 1 else ''} (--strict fails on them)" if warnings else ""
@@ -85,27 +93,47 @@ def check_file(path: str, backend: str | None) -> tuple[list[Finding], int]:
     """Findings of one file and its exit status, not counting warnings (never raises)."""
     try:
         with open(path, encoding="utf-8") as stream:
-            documents = list(yaml.safe_load_all(stream))
+            text = stream.read()
+        documents = list(yaml.safe_load_all(text))
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or error
         return [Finding(path, None, ERROR, Problem("", f"cannot read: {reason}"))], UNREADABLE
     except Exception as error:  # noqa: BLE001 - yaml.YAMLError, or RecursionError on absurd nesting
         return [Finding(path, None, ERROR, Problem("", f"not valid YAML: {_one_line(error)}"))], UNREADABLE
-    findings, checked = [], 0
+    nodes = document_nodes(text)
+    findings, checked, others = [], 0, []
     for number, document in enumerate(documents, start=1):
         if document is None:
             continue  # an empty document, e.g. after a trailing '---'
         label = None if len(documents) == 1 else number
-        checks = check_document(document, backend)
-        if checks is not None:
-            checked += 1
-            errors, warnings = checks
-            findings += [Finding(path, label, ERROR, p) for p in errors]
-            findings += [Finding(path, label, WARNING, p) for p in warnings]
+        node = nodes[number - 1] if len(nodes) == len(documents) else None
+        checks = _init_spec(path) if is_init_spec(document) else check_document(document, backend)
+        if checks is None:
+            others.append((label, node, _kind_of(document)))
+            continue
+        checked += 1
+        for severity, problems in zip((ERROR, WARNING), checks, strict=True):
+            findings += [Finding(path, label, severity, p, line_of(node, p.path)) for p in problems]
     if not checked:
-        problem = Problem("kind", "no Experiment (kubeflow.org/v1beta1) or katib-config in this file")
+        kinds = f" (found {', '.join(kind for _, _, kind in others)})" if others else ""
+        problem = Problem("kind", f"no Experiment (kubeflow.org/v1beta1) or katib-config in this file{kinds}")
         findings.append(Finding(path, None, ERROR, problem))
+    else:
+        findings += [Finding(path, label, NOTE, Problem("kind", f"{kind} is neither an Experiment nor a "
+                                                        "katib-config; not checked"), line_of(node, "kind"))
+                     for label, node, kind in others]
     return findings, INVALID if any(f.severity == ERROR for f in findings) else VALID
+
+
+def _kind_of(document: Any) -> str:
+    kind = document.get("kind") if isinstance(document, Mapping) else None
+    return kind if isinstance(kind, str) and kind else "a document without a kind"
+
+
+def _init_spec(path: str) -> tuple[list[Problem], list[Problem]]:
+    return [Problem("", f"this is a katib-suggest init spec file (keys spelled like init's flags), not an "
+                        f"Experiment; write the Experiment from it with: katib-suggest init --from {path} -o "
+                        "EXPERIMENT.yaml, then validate EXPERIMENT.yaml")], []
 
 
 def check_document(document: Any, backend: str | None) -> tuple[list[Problem], list[Problem]] | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from katib_suggestion import __version__
-from katib_suggestion.images import REGISTRY, image_for
+from katib_suggestion.images import REGISTRY, image_for, tagged
 from katib_validators.catalog import registered
 
 # A backend that declares no resources (a plugin) gets the largest of ours; --resources overrides it.
@@ -35,8 +35,9 @@ class EntryOptions:
     """What an operator may change in our entries. Patches are (backend or ALL_BACKENDS, JSON
     merge patch) pairs, applied in order (RFC 7386: a null value removes the key)."""
 
-    registry: str = REGISTRY
+    registry: str = REGISTRY  # registry and tag of katib-suggest's own images
     tag: str = __version__
+    images: tuple[tuple[str, str], ...] = ()  # (backend, image reference): that backend's image, ours or a plugin's
     pull_policy: str = "IfNotPresent"
     service_account: str | None = None  # e.g. one whose imagePullSecrets reach a private registry
     resources: tuple[tuple[str, Mapping[str, Any]], ...] = ()
@@ -48,13 +49,34 @@ def entry(name: str, backend: str, options: EntryOptions | None = None) -> dict[
     options = options or EntryOptions()
     result = {
         "algorithmName": name,
-        "image": image_for(backend, options.tag, options.registry),
+        "image": image_of(backend, options),
         "imagePullPolicy": options.pull_policy,
         "resources": _patched(declared_resources(backend), options.resources, backend),
         "securityContext": _patched(SECURITY_CONTEXT, options.security_context, backend),
         "serviceAccountName": options.service_account,
     }
     return {key: value for key, value in result.items() if value not in (None, {})}
+
+
+class NoImage(ValueError):
+    """A plugin backend to route has no image: neither its declaration nor --image names one."""
+
+
+def image_of(backend: str, options: EntryOptions) -> str:
+    """``--image BACKEND=REF`` (tagged with the backend's version when REF has none); else ours, from
+    --registry and --tag; else the plugin's declared repository, tagged with the plugin's version."""
+    entry = registered().get(backend)
+    version = __version__ if entry is None or entry.builtin else entry.version
+    given = dict(options.images).get(backend)
+    if given:
+        return tagged(given, version)
+    if entry is None or entry.builtin:
+        return image_for(backend, options.tag, options.registry)
+    if entry.plugin.image:
+        return tagged(entry.plugin.image, version)
+    raise NoImage(f"the {backend} backend ({entry.distribution}) declares no image: give --image "
+                  f"{backend}=REGISTRY/katib-suggest-{backend}[:TAG] (build it from docker/Dockerfile with "
+                  f"--build-arg BACKEND={backend}; docker/plugins/README.md)")
 
 
 def declared_resources(backend: str) -> Mapping[str, Any]:

@@ -27,7 +27,11 @@ def suggestion_stub(address: str | None, backend: str) -> Iterator[api_pb2_grpc.
     if address is None:
         running = make_server(Config(backend=backend, host="127.0.0.1", port=0))
         running.server.start()
-        running.mark_serving()
+        try:
+            running.mark_ready()
+        except BaseException:
+            running.server.stop(None).wait()
+            raise
     target = address or f"127.0.0.1:{running.port}"
     try:
         with grpc.insecure_channel(target) as channel:

@@ -10,15 +10,14 @@ from typing import Any
 import grpc
 import yaml
 from katib_suggestion.local.driver import ExperimentDriver, UnexpectedReply
+from katib_suggestion.local.gpus import VISIBLE, GpuShares
 from katib_suggestion.local.groups import ProcessGroups
 from katib_suggestion.local.process import FUNCTION_ANNOTATION, Collector, CommandTemplate, Outcome, run_command
-from katib_suggestion.local.progress import Progress
+from katib_suggestion.local.progress import Progress, note
 from katib_suggestion.local.result import LocalResult, decide
 from katib_suggestion.local.trials import LocalTrials
 from katib_suggestion.quality.problems import PROBLEMS
 from katib_suggestion.wire import experiment_message
-from katib_validators.catalog import BACKENDS, backends_serving
-from katib_validators.experiment import parse_experiment
 
 DEFAULT_PARALLEL = 3  # Katib's default parallelTrialCount
 
@@ -52,23 +51,11 @@ def load_experiment(path: Path, max_trials: int | None) -> tuple[dict[str, Any],
     return doc, notes
 
 
-def choose_backend(doc: Mapping[str, Any], wanted: str | None) -> str:
-    """The first backend (or ``wanted``) whose validators accept the experiment."""
-    name = (doc["spec"].get("algorithm") or {}).get("algorithmName")
-    candidates = [b for b in (backends_serving(name) or BACKENDS) if wanted in (None, b)] or [wanted]
-    first_problems = None
-    for backend in candidates:
-        _, problems = parse_experiment(doc, backend)
-        if not problems:
-            return backend
-        first_problems = first_problems or problems
-    raise Invalid("\n".join(f"  {p}" for p in first_problems or []))
-
-
 def trial_function(doc: Mapping[str, Any], function: str | None, cwd: Path, timeout: float, out: Path,
-                   groups: ProcessGroups) -> tuple[Callable[[str, dict[str, str]], Outcome], bool]:
-    """(trial name, assignments) -> Outcome: a built-in function, or the template's command; and whether
-    trials are processes (with logs)."""
+                   groups: ProcessGroups,
+                   gpus: GpuShares | None = None) -> tuple[Callable[[str, dict[str, str]], Outcome], bool]:
+    """(trial name, assignments) -> Outcome: a built-in function, or the template's command (each with its
+    own share of ``gpus``); and whether trials are processes (with logs)."""
     function = function or ((doc.get("metadata") or {}).get("annotations") or {}).get(FUNCTION_ANNOTATION)
     if function:
         return _builtin(doc, function), False
@@ -79,8 +66,18 @@ def trial_function(doc: Mapping[str, Any], function: str | None, cwd: Path, time
     (out / "trials").mkdir(parents=True, exist_ok=True)
 
     def run(trial: str, assignments: dict[str, str]) -> Outcome:
-        return run_command(template, collector, assignments, trial, cwd, timeout, out / "trials" / f"{trial}.log",
-                           groups)
+        devices = gpus.take(lambda: groups.stopping) if gpus else []
+        if devices is None:
+            return Outcome(None, message=groups.reason, killed=True)
+        on = f" on GPU {','.join(devices)}" if devices else ""
+        # a trial may run for hours: say what started, so a quiet terminal does not look hung
+        note(f"trial {trial} started{on}: {', '.join(f'{k}={v}' for k, v in assignments.items())}")
+        try:
+            return run_command(template, collector, assignments, trial, cwd, timeout,
+                               out / "trials" / f"{trial}.log", groups, {VISIBLE: ",".join(devices)} if gpus else None)
+        finally:
+            if gpus:
+                gpus.give_back(devices)
 
     return run, True
 

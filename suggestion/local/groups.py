@@ -98,6 +98,11 @@ class ProcessGroups:
         for process in live:
             _signal_group(process.pid, signal.SIGKILL)
 
+    @property
+    def stopping(self) -> bool:
+        """end_all or kill_all has begun: no new trial process may start."""
+        return self._stopping
+
     def running(self) -> int:
         with self._lock:
             return len(self._live)

@@ -1,8 +1,10 @@
 """Trials on this machine: the trial template's command with parameters substituted, or a built-in function.
 
-Metrics are read from the trial's stdout the way Katib's StdOut collector reads
-them: lines that mention a metric name, matched with the collector's filters
-(default ``name=value``), one value per metric chosen by its metric strategy.
+Metrics are read the way Katib's StdOut collector reads them: from stdout and
+stderr together (Katib runs the command as ``... 1>/var/log/katib/metrics.log
+2>&1``, so a metric logged through Python's logging counts), lines that mention
+a metric name, matched with the collector's filters (default ``name=value``),
+one value per metric chosen by its metric strategy.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ FUNCTION_ANNOTATION = "katib-suggest.kubeflow.org/function"
 # Katib's default StdOut filter (pkg/metricscollector/v1beta1/common): name=value, value a plain number.
 DEFAULT_FILTER = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
 _REFERENCE = re.compile(r"\$\{trialParameters\.(.+?)\}")
-TAIL_LINES, TAIL_WIDTH = 5, 300  # what the summary shows of a failed trial's stderr
+TAIL_LINES, TAIL_WIDTH = 5, 300  # what the summary shows of a failed trial's output
 # variables the runner sets for its own process only (trials get the environment the user started it with)
 OWN_ENVIRONMENT: set[str] = set()
 _STRATEGIES = {"min": min, "max": max, "latest": lambda values: values[-1]}
@@ -36,7 +38,7 @@ class Outcome:
     value: float | None  # the objective metric, None when the trial failed or was killed
     metrics: dict[str, float] = field(default_factory=dict)
     message: str = ""
-    stderr_tail: tuple[str, ...] = ()  # the last lines of a failed trial's stderr
+    output_tail: tuple[str, ...] = ()  # the last lines a failed trial printed (stdout and stderr together)
     killed: bool = False  # ended by the run (Ctrl-C, the experiment is over): neither succeeded nor failed
 
     @property
@@ -78,6 +80,15 @@ class Collector:
                     if name in self.strategies and value is not None:
                         seen.setdefault(name, []).append(value)
         return {name: _STRATEGIES[self.strategies[name]](values) for name, values in seen.items()}
+
+    def missing(self) -> str:
+        """Why no objective value was found, and where to look."""
+        where = "stdout and stderr, read together as Katib's StdOut collector reads them"
+        if self.filters == (DEFAULT_FILTER,):
+            return (f"no {self.objective}=<number> line in the trial's output ({where}); if it prints the metric "
+                    "in another form, describe that form in spec.metricsCollectorSpec.source.filter.metricsFormat")
+        return (f"no line of the trial's output ({where}) mentions {self.objective} in a form that "
+                "spec.metricsCollectorSpec.source.filter.metricsFormat matches; check those filters")
 
 
 def _number(text: str) -> float | None:
@@ -142,36 +153,37 @@ def _inherited_environment() -> dict[str, str]:
 
 
 def run_command(template: CommandTemplate, collector: Collector, assignments: Mapping[str, str], trial: str,
-                cwd: Path, timeout: float, log: Path, groups: ProcessGroups) -> Outcome:
+                cwd: Path, timeout: float, log: Path, groups: ProcessGroups,
+                extra_env: Mapping[str, str] | None = None) -> Outcome:
     """Run one trial's process group (no shell: arguments are passed as they are) and read its metrics.
 
-    stdout and stderr go to files next to the log while the trial runs (``tail -f`` them), never to pipes:
-    a grandchild holding a pipe open cannot keep the run waiting.
+    stdout and stderr go to one file next to the log while the trial runs (``tail -f`` it), as Katib's
+    ``2>&1`` puts them in one, never to pipes: a grandchild holding a pipe open cannot keep the run waiting.
+    ``extra_env`` (the trial's GPU share) comes between this process's environment and the container's.
     """
     argv, env = template.render(assignments, trial)
-    live = {name: log.with_suffix(f".{name}") for name in ("stdout", "stderr")}
+    live = log.with_suffix(".output")
     try:
-        with live["stdout"].open("wb") as stdout, live["stderr"].open("wb") as stderr:
-            process = groups.start(argv, cwd=cwd, env={**_inherited_environment(), **env}, stdin=subprocess.DEVNULL,
-                                   stdout=stdout, stderr=stderr)
+        with live.open("wb") as output:
+            process = groups.start(argv, cwd=cwd, env={**_inherited_environment(), **(extra_env or {}), **env},
+                                   stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
     except (Stopped, OSError) as error:
-        for path in live.values():
-            path.unlink(missing_ok=True)
+        live.unlink(missing_ok=True)
         if isinstance(error, Stopped):
             return Outcome(None, message=str(error), killed=True)
         log.write_text(f"$ {shlex.join(argv)}\n{error}\n")
         return Outcome(None, message=f"cannot start {argv[0]}: {error}")
     end = groups.wait(process, timeout)
-    stdout, stderr = (_take(live[name]) for name in ("stdout", "stderr"))
+    output = _take(live)
     message = {End.TIMED_OUT: f"timed out after {timeout:g} s", End.STOPPED: groups.reason}.get(end) \
         or _exit_message(process.returncode)
-    log.write_text(f"$ {shlex.join(argv)}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n"
-                   f"--- {message or 'exit status 0'}\n")
-    metrics = collector.parse(stdout)
+    ending = "" if not output or output.endswith("\n") else "\n"
+    log.write_text(f"$ {shlex.join(argv)}\n{output}{ending}--- {message or 'exit status 0'}\n")
+    metrics = collector.parse(output)
     if end is End.STOPPED:
         return Outcome(None, metrics, message, killed=True)
     if message or collector.objective not in metrics:
-        return Outcome(None, metrics, message or f"no {collector.objective}=<number> line in stdout", _tail(stderr))
+        return Outcome(None, metrics, message or collector.missing(), _tail(output))
     return Outcome(metrics[collector.objective], metrics)
 
 
@@ -192,7 +204,7 @@ def _exit_message(returncode: int) -> str:
     return f"exit status {returncode}"
 
 
-def _tail(stderr: str) -> tuple[str, ...]:
-    """The last lines of stderr, where a Python traceback ends with the exception."""
-    lines = [line.rstrip()[:TAIL_WIDTH] for line in stderr.splitlines() if line.strip()]
+def _tail(output: str) -> tuple[str, ...]:
+    """The last lines the trial printed, where a Python traceback ends with the exception."""
+    lines = [line.rstrip()[:TAIL_WIDTH] for line in output.splitlines() if line.strip()]
     return tuple(lines[-TAIL_LINES:])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from contextlib import ExitStack
 
 _bars: list = []  # the tqdm bars on screen: a note goes above them instead of through them
+TICK = 1.0  # seconds between redraws of an idle bar, so its elapsed time keeps moving during long trials
 
 
 def note(text: str) -> None:
@@ -20,6 +23,7 @@ class Progress:
     def __init__(self, total: int, description: str, unit: str = "run"):
         self.total, self.done, self.description, self.status = total, 0, description, ""
         self.bar, self._printed, self._stack = None, 0, ExitStack()
+        self._began, self._closed = time.monotonic(), threading.Event()
         if not sys.stderr.isatty():
             return  # a log file or CI: a redrawn bar would leave one copy of every state in it
         try:
@@ -30,6 +34,12 @@ class Progress:
         self.bar = tqdm(total=total, desc=description, unit=unit, file=sys.stderr, dynamic_ncols=True)
         _bars.append(self.bar)
         self._stack.enter_context(logging_redirect_tqdm())  # log lines go above the bar, not through it
+        # tqdm redraws only on update(): with hour-long trials the bar would sit still and look hung
+        threading.Thread(target=self._tick, name="progress-tick", daemon=True).start()
+
+    def _tick(self) -> None:
+        while not self._closed.wait(TICK):
+            self.bar.refresh()
 
     def update(self, status: str = "") -> None:
         self.done += 1
@@ -43,6 +53,7 @@ class Progress:
 
     def close(self) -> None:
         """Leave the final state on screen once (a run that stops early did not print it yet)."""
+        self._closed.set()
         if self.bar is not None:
             self._stack.close()
             self.bar.close()
@@ -52,5 +63,7 @@ class Progress:
 
     def _print(self) -> None:
         self._printed = self.done
-        print(f"{self.description}: {self.done}/{self.total} {self.status}".rstrip(),
+        elapsed = int(time.monotonic() - self._began)
+        clock = f"{elapsed // 3600}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}"
+        print(f"{self.description}: {self.done}/{self.total} {self.status} [{clock}]".replace("  [", " ["),
               file=sys.stderr, flush=True)

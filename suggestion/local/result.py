@@ -93,25 +93,25 @@ class LocalResult:
 
 
 def _failures(done: list[Finished]) -> list[str]:
-    """Each distinct error once, with the last lines of the first trial's stderr that had it."""
+    """Each distinct error once, with the last lines the first trial that had it printed."""
     groups: dict[tuple[str, str], list[Finished]] = {}
     for item in done:
         if item.outcome.status == "Failed":
-            tail = item.outcome.stderr_tail
+            tail = item.outcome.output_tail
             groups.setdefault((item.outcome.message, tail[-1] if tail else ""), []).append(item)
     lines = []
     for (message, _), items in list(groups.items())[:SHOWN_FAILURES]:
         first = items[0]
         more = f" (and {len(items) - 1} more trials)" if len(items) > 1 else ""
         lines.append(f"Failed trial {first.name}: {message}{more}")
-        lines += [f"  | {line}" for line in first.outcome.stderr_tail]
+        lines += [f"  | {line}" for line in first.outcome.output_tail]
     if len(groups) > SHOWN_FAILURES:
         lines.append(f"... {len(groups) - SHOWN_FAILURES} more distinct errors: see trials.csv")
     return lines
 
 
 def _message(item: Finished) -> str:
-    tail = item.outcome.stderr_tail
+    tail = item.outcome.output_tail
     return f"{item.outcome.message}: {tail[-1]}" if tail else item.outcome.message
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from katib_suggestion.local.interrupt import INTERRUPTED
 from katib_suggestion.local.progress import Progress
 from katib_suggestion.quality import baseline as baselines
 from katib_suggestion.quality.inputs import default_baseline, external, problems_with, resolve_algorithm, results_path
+from katib_suggestion.quality.installed import installed_backends, serving_lines
 from katib_suggestion.quality.journal import JOURNAL, Journal, finished
 from katib_suggestion.quality.judge import Judgement, judge
 from katib_suggestion.quality.runner import OURS, REFERENCE, RunsFailed, execute
@@ -62,7 +64,14 @@ def run_quality(args: argparse.Namespace) -> int:
         return _refuse(problems)
     if args.compare:
         return compare_folders(*args.compare, Path(args.out))
-    tasks, skipped = plan(SUITES[args.suite], selection(args))
+    refused, absent, available = installed_backends(args)
+    if refused:
+        return _refuse(refused)
+    chosen = selection(args)
+    if chosen.backends is None and available:
+        chosen = replace(chosen, backends=available)
+    tasks, skipped = plan(SUITES[args.suite], chosen)
+    skipped = [*absent, *skipped]
     if not tasks:
         return _refuse(["nothing to run: check --backend, --algorithms, --problems and --parallel",
                         *(f"skipped {s}" for s in skipped)])
@@ -73,6 +82,8 @@ def run_quality(args: argparse.Namespace) -> int:
         problems = server_problems(args.address, ours) if args.address else command_problems(args.server_command, ours)
         if problems:
             return _refuse(problems)
+    for line in [*(f"skipped {note}" for note in absent), *serving_lines(args, tasks)]:
+        print(f"katib-suggest benchmark: {line}", file=sys.stderr)
     return _run(args, tasks, skipped)
 
 
@@ -84,11 +95,15 @@ def _refuse(problems: list[str]) -> int:
 
 def _run(args: argparse.Namespace, tasks: list, skipped: list[str]) -> int:
     out = Path(args.out)
-    if args.log_level != "DEBUG":  # gRPC's C core logs every closed connection ("Got goaway") in the workers
-        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     began = time.perf_counter()
     try:
         results = _execute(args, tasks, out / JOURNAL)
+    except KeyboardInterrupt:  # the workers are stopped already (quality.pool); what finished is in the journal
+        kept = len(finished(out / JOURNAL, tasks))
+        print(f"katib-suggest benchmark: interrupted: {kept} of {len(tasks)} runs finished and are kept in "
+              f"{out / JOURNAL}; every worker was stopped. Run the same command with --resume to run the rest.",
+              file=sys.stderr)
+        return INTERRUPTED
     except RunsFailed as error:
         return _refuse([*(f"run {f.task.cell} ({f.task.arm}) seed {f.task.seed} failed: {f.error}"
                           for f in error.failures),

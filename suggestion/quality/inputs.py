@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import katib_suggestion
 from katib_suggestion.quality import baseline as baselines
 from katib_suggestion.quality.problems import PROBLEMS
 from katib_validators.catalog import ALGORITHMS
@@ -13,11 +12,12 @@ from katib_validators.catalog import ALGORITHMS
 RESULTS = "results.json"
 
 
+BASELINES = Path(__file__).resolve().parent / "baselines"  # package data: installed with the package
+
+
 def default_baseline(suite: str) -> Path:
-    """benchmarks/baseline/<suite>.json here, else in the source tree this package runs from."""
-    relative = Path("benchmarks", "baseline", f"{suite}.json")
-    source_tree = Path(katib_suggestion.__file__).resolve().parent.parent
-    return next((p for p in (relative, source_tree / relative) if p.exists()), relative)
+    """The committed baseline of ``suite``, shipped inside the package, so `benchmark` works in any folder."""
+    return BASELINES / f"{suite}.json"
 
 
 def results_path(folder: str) -> Path:
@@ -64,8 +64,8 @@ def problems_with(args: argparse.Namespace) -> list[str]:
     problems += _folder(Path(args.out)) + _extras(args) + _targets(args)
     if not (args.write_baseline or args.update_baseline) and (args.baseline or not external(args)):
         path = Path(args.baseline) if args.baseline else default_baseline(args.suite)
-        problems += [f"baseline: {p} (run from the repository root, pass --baseline PATH, or create one with "
-                     "--write-baseline PATH)" for p in _unreadable(path)]
+        problems += [f"baseline: {p} (pass --baseline PATH, or create one with --write-baseline PATH)"
+                     for p in _unreadable(path)]
     return problems
 
 

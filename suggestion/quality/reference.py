@@ -21,8 +21,6 @@ Condition = api_pb2.TrialStatus.TrialConditionType
 _FINISHED = (Condition.SUCCEEDED, Condition.FAILED, Condition.KILLED, Condition.EARLYSTOPPED,
              Condition.METRICSUNAVAILABLE)
 
-# backend -> module under katib_suggestion.quality with ``make_arm`` and ``DESCRIPTIONS``
-_MODULES = {"optuna": "reference_optuna", "hyperopt": "reference_hyperopt", "skopt": "reference_skopt"}
 
 
 class Arm(Protocol):
@@ -39,18 +37,35 @@ class Arm(Protocol):
         """Results of earlier points by their number; None: the trial failed."""
 
 
-def _module(backend: str):
-    return importlib.import_module(f"katib_suggestion.quality.{_MODULES[backend]}")
+def declared_reference(backend: str) -> str:
+    """``"module:attribute"`` of the backend's reference arm factory, "" when it declares none (a plugin may)."""
+    from katib_validators.catalog import registered
+
+    entry = registered().get(backend)
+    return entry.plugin.reference if entry is not None else ""
+
+
+def _factory(backend: str):
+    spec = declared_reference(backend)
+    if not spec:
+        raise LookupError(f"the {backend} backend declares no reference arm (BackendPlugin.reference)")
+    module, _, attribute = spec.partition(":")
+    return importlib.import_module(module), getattr(importlib.import_module(module), attribute)
 
 
 def make_arm(backend: str, experiment: Experiment, seed: int) -> Arm:
     """The reference arm for ``experiment.algorithm`` of ``backend`` (settings already parsed)."""
-    return _module(backend).make_arm(experiment, seed)
+    return _factory(backend)[1](experiment, seed)
 
 
 def describe(backend: str, algorithm: str, settings: dict | None = None) -> str:
-    """One line naming the library call the reference arm makes, for the report."""
-    return _module(backend).describe(algorithm, settings or {})
+    """One line naming the library call the reference arm makes, for the report: the module's ``describe`` when it
+    has one (ours), else the first line of the factory's docstring."""
+    module, factory = _factory(backend)
+    if callable(getattr(module, "describe", None)):
+        return module.describe(algorithm, settings or {})
+    doc = (factory.__doc__ or "").strip().splitlines()
+    return f"{doc[0].rstrip('.') if doc else 'the library used directly'} ({declared_reference(backend)})"
 
 
 class ReferenceStub:

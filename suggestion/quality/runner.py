@@ -8,11 +8,9 @@ library used directly, see reference.py). The driver is the same for all three.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 
 import grpc
 from katib_api import api_pb2_grpc
@@ -175,23 +173,20 @@ def execute(tasks: list[Task], workers: int, ray_address: str | None = None,
     elif workers <= 1:
         stream = (attempt(task) for task in tasks)
     else:
-        stream = _pool(tasks, workers)
+        from katib_suggestion.quality.pool import pool_results
+
+        stream = pool_results(attempt, tasks, workers)
     results, failures = {}, []
-    for result in stream:
-        if isinstance(result, RunFailure):
-            failures.append(result)
-            continue
-        results[result.task] = result
-        if on_result:
-            on_result(result)
+    try:
+        for result in stream:
+            if isinstance(result, RunFailure):
+                failures.append(result)
+                continue
+            results[result.task] = result
+            if on_result:
+                on_result(result)
+    finally:  # Ctrl-C while a result is recorded: the workers must end now, not when the stream is collected
+        getattr(stream, "close", lambda: None)()
     if failures:
         raise RunsFailed(failures)
     return [results[task] for task in tasks]
-
-
-def _pool(tasks: Iterable[Task], workers: int) -> Iterator[RunResult | RunFailure]:
-    # spawn, not fork: forking a process that already runs gRPC threads can deadlock the child
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(attempt, task) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()

@@ -59,12 +59,18 @@ def settings_for(suite: Suite, algorithm, extra: tuple[tuple[str, str], ...] = (
 
 def plan(suite: Suite, selection: Selection = Selection()) -> tuple[list[Task], list[str]]:
     """The tasks of a suite (every catalog algorithm by default) and the cells skipped, with why."""
+    from katib_suggestion.quality.reference import declared_reference
+
     tasks, skipped = [], []
-    arms = (OURS, REFERENCE) if selection.reference else (OURS,)
     for algorithm in ALGORITHMS:
         if (selection.backends and algorithm.backend not in selection.backends
                 or selection.algorithms and algorithm.key not in selection.algorithms):
             continue
+        arms = (OURS, REFERENCE) if selection.reference else (OURS,)
+        if selection.reference and not declared_reference(algorithm.backend):
+            arms = (OURS,)  # a plugin may declare none: its cells are judged without one, and the report says so
+            skipped.append(f"{algorithm.backend}/{algorithm.key}/* (reference): the {algorithm.backend} backend "
+                           "declares no reference arm (BackendPlugin.reference), so its cells have none")
         settings = settings_for(suite, algorithm, selection.settings)
         for problem, budget in suite.budgets.items():
             if selection.problems and problem not in selection.problems:

@@ -173,6 +173,8 @@ def setting_value(setting: Setting, foreign: frozenset[str]) -> st.SearchStrateg
         return st.sampled_from(tame)
     if setting.kind == "choice":
         return st.sampled_from([*setting.choices, *(c.lower() for c in setting.choices)])
+    if setting.kind == "bool":
+        return st.sampled_from(["true", "false", "True", "FALSE"])
     huge = "budget_settings" in foreign
     if setting.kind == "int":
         low = int(setting.low) if setting.low is not None else -(2**31)

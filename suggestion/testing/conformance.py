@@ -40,20 +40,28 @@ def assert_feasible(request: SuggestionRequest, points: list[Point]) -> None:
             assert parameter.format(parameter.parse(text)) == text, f"{parameter.name}={text} is not feasible"
 
 
+def assert_no_repeats(request: SuggestionRequest, points: list[Point]) -> None:
+    """``suggest``'s own answer repeats no pending trial and no point of itself (the core would hide it)."""
+    keys = _keys(request, points)
+    pending = {request.experiment.space.key(t.params) for t in request.history if t.state is TrialState.PENDING}
+    assert len(set(keys)) == len(keys), "the backend repeated a point inside one batch"
+    assert not pending & set(keys), "the backend repeated a pending trial (did it see the pending trials?)"
+
+
 def check_exact_count_of_feasible_points(case: Case, completed: int) -> None:
     request = scenario(case, completed=completed, pending=3)
     proposal = load_backend(case.backend).suggest(request)
     assert len(proposal.points) == request.count, f"asked for {request.count}, got {len(proposal.points)}"
     assert_feasible(request, proposal.points)
+    assert_no_repeats(request, proposal.points)
 
 
 def check_batch_never_repeats_itself_or_a_pending_trial(case: Case) -> None:
-    # past every algorithm's start-up phase, where upstream's TPE started repeating (#1329)
-    request = scenario(case, completed=30, pending=4, count=6)
-    keys = _keys(request, load_backend(case.backend).suggest(request).points)
-    pending = {request.experiment.space.key(t.params) for t in request.history if t.state is TrialState.PENDING}
-    assert len(set(keys)) == len(keys), "the backend repeated a point inside one batch"
-    assert not pending & set(keys), "the backend repeated a pending trial"
+    # at the start (no result yet: pending trials only) and past every algorithm's start-up phase,
+    # where upstream's TPE started repeating (#1329)
+    for completed in (0, 30):
+        request = scenario(case, completed=completed, pending=4, count=6)
+        assert_no_repeats(request, load_backend(case.backend).suggest(request).points)
 
 
 def check_no_repeats_with_the_core_guard_on_a_finite_space(case: Case) -> None:
@@ -95,6 +103,7 @@ def check_failed_and_pruned_trials_are_tolerated(case: Case, maximize: bool) -> 
     points = load_backend(case.backend).suggest(request).points
     assert len(points) == request.count
     assert_feasible(request, points)
+    assert_no_repeats(request, points)
 
 
 def check_only_failed_trials_so_far(case: Case) -> None:
@@ -103,10 +112,16 @@ def check_only_failed_trials_so_far(case: Case) -> None:
 
 
 def check_a_different_random_state_gives_a_different_answer(case: Case) -> None:
+    """A seeded algorithm answers differently under another random_state; one the case declares deterministic
+    by design (``Case.deterministic``: a plain sequence) must answer the same, so the opt-out is checked too."""
     backend = load_backend(case.backend)
     first = backend.suggest(scenario(case, completed=15, pending=0, seed=1, random_state=1))
     second = backend.suggest(scenario(case, completed=15, pending=0, seed=2, random_state=2))
-    assert first.points != second.points, "random_state does not change the answer"
+    if case.deterministic:
+        assert first.points == second.points, "declared deterministic, but random_state changes the answer"
+    else:
+        assert first.points != second.points, ("random_state does not change the answer (an algorithm that is "
+                                               "deterministic by design declares it: ConformanceTests.deterministic)")
 
 
 def check_served_over_grpc(case: Case) -> None:
@@ -124,7 +139,11 @@ def check_what_validate_accepts_every_call_serves(case: Case, examples: int, lar
     """Issue 13's property on generated adversarial experiments (odd numbers, extreme bounds, steps and
     settings, odd metric values, large counts and positions): when Validate accepts one, every call
     Katib would then make answers with the requested count of feasible, unrepeated points."""
-    from hypothesis import HealthCheck, given, settings
+    try:
+        from hypothesis import HealthCheck, given, settings
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError("this check generates experiments with hypothesis: pip install "
+                                  "'katib-suggest[testing]'", name=error.name) from error
     from katib_suggestion.pipeline import Suggester
     from katib_suggestion.testing.adversarial import FOREIGN, scenarios
     from katib_suggestion.testing.contract import run_scenario

@@ -8,6 +8,11 @@
         backends = ("mybackend",)
         # optional: settings that switch an algorithm onto another model, one case each
         variants = {("mybackend", "myalgo"): [{"flavour": "b"}]}
+        # optional: cases deterministic by design ({} is the algorithm's defaults): for them the kit checks
+        # that random_state does NOT change the answer, instead of that it does
+        deterministic = {("mybackend", "sequence"): [{"scramble": "false"}]}
+
+The kit needs pytest and hypothesis: ``pip install "katib-suggest[testing]"``.
 
 Every algorithm the backends declare is run through every check of
 ``katib_suggestion.testing.conformance``; a backend that does not load fails
@@ -32,6 +37,7 @@ class ConformanceTests:
 
     backends: ClassVar[Sequence[str]] = ()
     variants: ClassVar[Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]] = {}
+    deterministic: ClassVar[Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]] = {}
     # algorithm key -> Katib parameters, for an algorithm that accepts none of the kit's spaces
     parameters: ClassVar[Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]] = {}
     # generated adversarial experiments per algorithm (each is validated, then driven for several calls)
@@ -47,8 +53,11 @@ class ConformanceTests:
             for key in keys:
                 space = cls.parameters.get((backend, key))
                 space = None if space is None else tuple(space)
-                found.append(Case(backend, key, {}, space))
-                found += [Case(backend, key, dict(extra), space) for extra in cls.variants.get((backend, key), ())]
+                fixed = [dict(settings) for settings in cls.deterministic.get((backend, key), ())]
+                found += [Case(backend, key, dict(extra), space, deterministic=dict(extra) in fixed)
+                          for extra in ({}, *cls.variants.get((backend, key), ()))]
+                unknown = [f for f in fixed if f and f not in map(dict, cls.variants.get((backend, key), ()))]
+                assert not unknown, f"{cls.__name__}.deterministic names {unknown}: list them in variants too"
         return found
 
     def pytest_generate_tests(self, metafunc):

@@ -71,6 +71,7 @@ class Case:
     algorithm: str  # the algorithm's key, as declared
     settings: Mapping[str, Any] = field(default_factory=dict)
     parameters: tuple[Mapping[str, Any], ...] | None = None
+    deterministic: bool = False  # by design: random_state must not change its answers (a plain sequence)
 
     @property
     def id(self) -> str:
@@ -78,7 +79,8 @@ class Case:
 
     def to_json(self) -> str:
         return json.dumps({"backend": self.backend, "algorithm": self.algorithm, "settings": dict(self.settings),
-                           "parameters": None if self.parameters is None else list(self.parameters)})
+                           "parameters": None if self.parameters is None else list(self.parameters),
+                           "deterministic": self.deterministic})
 
     @classmethod
     def from_json(cls, text: str) -> Case:

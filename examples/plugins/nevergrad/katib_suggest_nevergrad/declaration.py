@@ -33,4 +33,10 @@ PLUGIN = BackendPlugin(
     requires=("nevergrad",),
     # nevergrad imports scipy.stats, pandas and scikit-learn: ~220 MiB resident once loaded
     resources={"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "384Mi"}},
+    # `katib-suggest benchmark` compares the plugin with nevergrad used directly (its reference arm)
+    reference="katib_suggest_nevergrad.reference:DirectDE",
+    # A published plugin names the repository its release pushes the image to; katib-suggest katib-config
+    # then tags it with this package's version. This example is not published: give
+    # --image nevergrad=REGISTRY/katib-suggest-nevergrad to katib-config after building it (README).
+    # image="ghcr.io/you/katib-suggest-nevergrad",
 )

@@ -10,7 +10,10 @@ from katib_suggest_nevergrad.backend import dimension, is_fixed, katib_value, op
 
 
 class DirectDE:
-    """ask() hands out candidates, tell() gives each its loss once its trial ends (failed: dropped)."""
+    """nevergrad's DifferentialEvolution used directly: one optimizer for the whole run, ask/tell.
+
+    ask() hands out candidates, tell() gives each its loss once its trial ends (failed: dropped).
+    """
 
     def __init__(self, experiment: Experiment, seed: int):
         self.space = experiment.space
