@@ -1,0 +1,53 @@
+"""Run a command where no file can be created: a private mount namespace with every mount read-only and no
+capabilities left, as a suggestion container runs under our katib-config entries (readOnlyRootFilesystem,
+no volume at /tmp, all capabilities dropped)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+# Every mount point, remounted read-only with the flags it already has (a user namespace may not clear
+# nosuid/nodev/noexec), then the command without any capability, so that it cannot undo the remounts.
+_SCRIPT = r"""
+set -e
+awk '{print $5, $6}' /proc/self/mountinfo | while read -r point flags; do
+  extra=$(printf %s "$flags" | tr , '\n' | grep -E '^(nosuid|nodev|noexec)$' | paste -sd, -)
+  mount -o "remount,bind,ro${extra:+,$extra}" "$(printf '%b' "$point")" 2>/dev/null || true
+done
+exec setpriv --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
+"""
+
+# Where a Python server could write: its TMPDIR and HOME, the usual temporary folders, shared memory,
+# the working directory and the interpreter's environment.
+_PROBE = r"""
+import json, os, sys, tempfile
+places = {os.environ.get("TMPDIR", "/tmp"), os.environ.get("HOME", "/"), "/tmp", "/var/tmp", "/dev/shm",
+          os.getcwd(), sys.prefix}
+writable = []
+for place in sorted(places):
+    try:
+        with tempfile.TemporaryFile(dir=place):
+            writable.append(place)
+    except OSError:
+        pass
+print(json.dumps(writable))
+"""
+
+
+def read_only(argv: Sequence[str]) -> list[str]:
+    """``argv`` wrapped in the sandbox (as root: a mount namespace; otherwise a user namespace too)."""
+    namespaces = ["--mount"] if os.geteuid() == 0 else ["--user", "--map-root-user", "--mount"]
+    return ["unshare", *namespaces, "--propagation", "private", "sh", "-c", _SCRIPT, "read-only", *argv]
+
+
+def writable_places(python: str | Path, env: Mapping[str, str], cwd: Path) -> list[str]:
+    """The places where ``python`` inside the sandbox could still create a file (none, if it works)."""
+    result = subprocess.run(read_only([str(python), "-c", _PROBE]), env=dict(env), cwd=cwd, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, f"the read-only sandbox does not start here (needs unshare and setpriv from " \
+                                   f"util-linux, root or user namespaces): {result.stderr.strip()[-800:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
