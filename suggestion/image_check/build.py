@@ -48,7 +48,9 @@ def build(engine: Engine, target: ImageTarget, root: Path, base: str, work: Path
 
 @contextmanager
 def _plugin_wheel(target: ImageTarget, root: Path):
-    """The plugin's wheel in docker/plugins/ for the duration of the build (its file name), or None."""
+    """The plugin's wheel in docker/plugins/ for the duration of the build (its file name), or None.
+
+    The Dockerfile copies docker/plugins/ to /plugins/, where the PLUGIN build argument names it."""
     if target.plugin_source is None:
         yield None
         return
@@ -62,7 +64,7 @@ def _plugin_wheel(target: ImageTarget, root: Path):
         placed = root / PLUGINS / wheel.name
         placed.write_bytes(wheel.read_bytes())
     try:
-        yield f"/{PLUGINS.split('/', 1)[1]}/{wheel.name}"
+        yield wheel.name
     finally:
         placed.unlink(missing_ok=True)
 
