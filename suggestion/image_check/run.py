@@ -15,6 +15,9 @@ from katib_suggestion.image_check.pod import memory_limit
 from katib_suggestion.image_check.targets import READY_WITHIN_SECONDS, ImageTarget
 from katib_suggestion.image_check.workloads import run_workloads
 
+# The peak resident memory may reach this share of the limit: the cgroup also counts page cache and
+# kernel memory, and another node's kernel or allocator moves the peak by a few MiB.
+MEMORY_HEADROOM = 0.9
 _ENTRY = "import importlib, json, sys; m, f = sys.argv[1].split(':'); " \
          "print(json.dumps(getattr(importlib.import_module(m), f)(*sys.argv[2:])))"
 
@@ -68,6 +71,7 @@ def run_as_shipped(engine: Engine, image: str, target: ImageTarget, entry: Mappi
                 raise CheckFailed(f"the memory cgroup OOM-killed {inside.oom_kills} process(es) during {label}")
 
         outcome.notes += run_workloads(container.address, target.workloads, root, after_each)
+        _check_headroom(outcome)
         code, seconds = container.terminate()
         if code != 0:
             raise CheckFailed(f"after SIGTERM: exit {code} in {seconds:.1f} s (want 0 within the grace period); "
@@ -75,6 +79,13 @@ def run_as_shipped(engine: Engine, image: str, target: ImageTarget, entry: Mappi
         outcome.notes.append(f"SIGTERM -> exit 0 in {seconds:.1f} s")
     finally:
         container.remove()
+
+
+def _check_headroom(outcome: Outcome) -> None:
+    if outcome.limit_bytes and outcome.peak_kib and outcome.peak_kib * 1024 > MEMORY_HEADROOM * outcome.limit_bytes:
+        raise CheckFailed(f"peak RSS {outcome.peak_kib / 1024:.0f} MiB is above {MEMORY_HEADROOM:.0%} of the "
+                          f"{outcome.limit_bytes / 2 ** 20:.0f} MiB limit: raise the entry's limit "
+                          "(suggestion/backends/builtin.py, or the plugin's declared resources)")
 
 
 def _check_confinement(inside: Inside, context: Mapping[str, Any]) -> None:
