@@ -26,6 +26,6 @@ def _resources(cpu: str, request: str, limit: str) -> dict[str, dict[str, str]]:
 # image as Katib starts it (python -m katib_suggestion.image_check; manifests/README.md): optuna
 # 115 MiB and hyperopt 154 MiB at 10,000 trials and 5,000 TPE candidates left 128Mi and 160Mi
 # without room for another node's allocator or page cache.
-OPTUNA = _builtin("optuna", OPTUNA_ALGORITHMS, ("optuna", "cmaes", "scipy"), _resources("50m", "64Mi", "160Mi"))
+OPTUNA = _builtin("optuna", OPTUNA_ALGORITHMS, ("optuna", "cmaes"), _resources("50m", "64Mi", "160Mi"))
 HYPEROPT = _builtin("hyperopt", HYPEROPT_ALGORITHMS, ("hyperopt", "scipy"), _resources("50m", "96Mi", "192Mi"))
 SKOPT = _builtin("skopt", SKOPT_ALGORITHMS, ("skopt", "sklearn", "scipy"), _resources("100m", "160Mi", "256Mi"))
