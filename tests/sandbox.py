@@ -10,6 +10,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from katib_suggestion.image_check.probe import WRITABLE_PLACES
+
 # Every mount point, remounted read-only with the flags it already has (a user namespace may not clear
 # nosuid/nodev/noexec), then the command without any capability, so that it cannot undo the remounts.
 _SCRIPT = r"""
@@ -21,21 +23,7 @@ done
 exec setpriv --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
 """
 
-# Where a Python server could write: its TMPDIR and HOME, the usual temporary folders, shared memory,
-# the working directory and the interpreter's environment.
-_PROBE = r"""
-import json, os, sys, tempfile
-places = {os.environ.get("TMPDIR", "/tmp"), os.environ.get("HOME", "/"), "/tmp", "/var/tmp", "/dev/shm",
-          os.getcwd(), sys.prefix}
-writable = []
-for place in sorted(places):
-    try:
-        with tempfile.TemporaryFile(dir=place):
-            writable.append(place)
-    except OSError:
-        pass
-print(json.dumps(writable))
-"""
+_PROBE = WRITABLE_PLACES + "\nimport json\nprint(json.dumps(writable_places()))\n"
 
 
 def read_only(argv: Sequence[str]) -> list[str]:

@@ -12,41 +12,31 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from katib_suggestion.image_check.engine import Engine, EngineProblem
 from katib_suggestion.image_check.pod import TERMINATION_GRACE_SECONDS, run_flags
+from katib_suggestion.image_check.probe import WRITABLE_PLACES
 from katib_suggestion.quality.latency import free_port
 
 KILLED = 137  # 128 + SIGKILL: how the kernel's OOM killer (or the grace period's end) shows in the exit code
 
 # Run inside the container with its own user, capabilities and mounts: what PID 1 (the server)
-# runs as, its peak resident memory, the memory cgroup's OOM kills, and whether anything can be
-# created where a server might write (HOME, TMPDIR and the usual temporary directories, the venv).
-_INSIDE = r"""
-import json, os, re, tempfile
+# runs as, its peak resident memory, the memory cgroup's OOM kills, and where a file can still be
+# created (/dev/shm aside: Kubernetes mounts a writable tmpfs there too, not part of the root).
+_INSIDE = WRITABLE_PLACES + r"""
+import json, re
 def status(key):
     with open("/proc/1/status") as f:
         return next(line.split()[1:] for line in f if line.startswith(key + ":"))
 def oom_kills():
-    for path, key in (("/sys/fs/cgroup/memory.events", "oom_kill"), ("/sys/fs/cgroup/memory/memory.oom_control",
-                                                                     "oom_kill")):
+    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
         try:
-            text = open(path).read()
+            found = re.search(r"^oom_kill (\d+)", open(path).read(), re.M)
         except OSError:
             continue
-        found = re.search(rf"^{key} (\d+)", text, re.M)
         if found:
             return int(found.group(1))
     return None
-places = {os.environ.get("HOME", "/"), os.environ.get("TMPDIR", "/tmp"), "/", "/tmp", "/var/tmp", "/opt/venv",
-          "/opt/katib", os.getcwd()}
-writable = []
-for place in sorted(places):
-    try:
-        with tempfile.TemporaryFile(dir=place):
-            writable.append(place)
-    except OSError:
-        pass
 print(json.dumps({"uid": int(status("Uid")[0]), "gid": int(status("Gid")[0]), "cap_eff": status("CapEff")[0],
                   "no_new_privs": status("NoNewPrivs")[0], "peak_kib": int(status("VmHWM")[0]),
-                  "oom_kills": oom_kills(), "writable": writable}))
+                  "oom_kills": oom_kills(), "writable": writable_places(skip=["/dev/shm"])}))
 """
 
 
