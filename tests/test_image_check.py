@@ -114,3 +114,10 @@ def test_the_debian_mirror_is_read_from_either_sources_format(tmp_path):
     assert apt_mirror(tmp_path) == "http://mirror.example/debian"
     (tmp_path / "sources.list").write_text("deb [arch=amd64] http://other.example/debian bookworm main\n")
     assert apt_mirror(tmp_path) == "http://other.example/debian"
+
+
+def test_the_wheelhouse_downloads_for_the_images_python():
+    from katib_suggestion.image_check.build import IMAGE_PYTHON
+    from test_dockerfiles import LOCK
+
+    assert IMAGE_PYTHON == LOCK.PYTHON

@@ -20,6 +20,8 @@ PLUGINS = "docker/plugins"
 BUILD_SECONDS = 1800
 # where a build step finds the host's CA bundle (a bind mount: nothing of it stays in the image)
 CA_INSIDE = "/etc/katib-image-check/ca.crt"
+WHEELHOUSE_INSIDE = "/katib-image-check-wheels"
+IMAGE_PYTHON = "3.11"  # the Python of the base images (docker/lock.py pins for it)
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ def build(engine: Engine, target: ImageTarget, root: Path, base: str, work: Path
         args = {**target.build_args, "PYTHON_IMAGE": base}
         if wheel:
             args = {key: value.replace("{wheel}", wheel) for key, value in args.items()}
-        command = ["build", "-f", str(root / DOCKERFILE), "-t", image, *_trust(engine, work)]
+        command = ["build", "-f", str(root / DOCKERFILE), "-t", image, *_pip_mounts(engine, target, root, work)]
         for key, value in args.items():
             command += ["--build-arg", f"{key}={value}"]
         began = time.monotonic()
@@ -69,23 +71,43 @@ def _plugin_wheel(target: ImageTarget, root: Path):
         placed.unlink(missing_ok=True)
 
 
-def _trust(engine: Engine, work: Path) -> list[str]:
-    """Build flags that let pip inside the build trust what the host's pip trusts.
+def _pip_mounts(engine: Engine, target: ImageTarget, root: Path, work: Path) -> list[str]:
+    """podman build flags that give pip inside the build the host's trust and a shared wheelhouse.
 
-    Only where the host's pip names a CA bundle (a TLS-intercepting proxy, as on our CI machines);
-    podman mounts it into the build steps and nothing of it stays in the image. An ordinary CI
-    runner has no such setting and gets no flags.
+    The host's CA bundle only where its pip names one (a TLS-intercepting proxy, as on our CI
+    machines; an ordinary runner has none). The wheelhouse holds the pinned packages of every
+    image built so far, downloaded once by the host: the Dockerfile's pip cache mount shares
+    nothing where the index's answers are not cacheable (as behind that proxy). Both are mounts
+    of the build steps only: nothing of them stays in the image. docker gets neither (no build
+    mounts); its BuildKit cache mount does the sharing there.
     """
-    bundle = host_pip_cert()
-    if bundle is None:
-        return []
     if not engine.podman:
-        print(f"note: the host's pip trusts {bundle}; docker build cannot mount it, pip inside uses its own CAs",
-              file=sys.stderr)
         return []
+    wheelhouse = work / "wheelhouse"
+    _download_pins(target, root, wheelhouse)
+    lines = ["[global]", f"find-links = {WHEELHOUSE_INSIDE}"]
+    flags = ["--volume", f"{wheelhouse}:{WHEELHOUSE_INSIDE}:ro"]
+    bundle = host_pip_cert()
+    if bundle is not None:
+        lines.append(f"cert = {CA_INSIDE}")
+        flags += ["--volume", f"{bundle}:{CA_INSIDE}:ro"]
     config = work / "pip.conf"
-    config.write_text(f"[global]\ncert = {CA_INSIDE}\n")
-    return ["--volume", f"{bundle}:{CA_INSIDE}:ro", "--volume", f"{config}:/etc/pip.conf:ro"]
+    config.write_text("\n".join(lines) + "\n")
+    return [*flags, "--volume", f"{config}:/etc/pip.conf:ro"]
+
+
+def _download_pins(target: ImageTarget, root: Path, wheelhouse: Path) -> None:
+    """The wheels of the target's pinned packages (docker/constraints/<backend>.txt), into ``wheelhouse``."""
+    wheelhouse.mkdir(exist_ok=True)
+    pins = root / "docker" / "constraints" / f"{target.build_args.get('BACKEND')}.txt"
+    if not pins.is_file():
+        return  # a plugin without pins: pip inside the build finds its packages itself
+    result = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+                             "--python-version", IMAGE_PYTHON, "--no-deps", "--dest", str(wheelhouse),
+                             "--requirement", str(pins)],
+                            capture_output=True, text=True, timeout=1200)
+    if result.returncode != 0:  # not fatal: pip inside the build downloads what is missing
+        print(f"note: could not pre-download {pins.name}: {result.stderr.strip()[-300:]}", file=sys.stderr)
 
 
 def host_pip_cert() -> str | None:
