@@ -1,6 +1,4 @@
-"""Run a command where no file can be created: a private mount namespace with every mount read-only and no
-capabilities left, as a suggestion container runs under our katib-config entries (readOnlyRootFilesystem,
-no volume at /tmp, all capabilities dropped)."""
+"""Run a command where no file can be created, as our katib-config entries run the image: all mounts read-only."""
 
 from __future__ import annotations
 
@@ -12,8 +10,9 @@ from pathlib import Path
 
 from katib_suggestion.image_check.probe import WRITABLE_PLACES
 
-# Every mount point, remounted read-only with the flags it already has (a user namespace may not clear
-# nosuid/nodev/noexec), then the command without any capability, so that it cannot undo the remounts.
+# A private mount namespace (readOnlyRootFilesystem, no volume at /tmp, all capabilities dropped, as our
+# entries say): every mount point remounted read-only with the flags it already has (a user namespace may
+# not clear nosuid/nodev/noexec), then the command without any capability, so it cannot undo the remounts.
 _SCRIPT = r"""
 set -e
 awk '{print $5, $6}' /proc/self/mountinfo | while read -r point flags; do

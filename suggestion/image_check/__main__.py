@@ -15,6 +15,7 @@ from katib_suggestion.image_check.report import Row, table
 from katib_suggestion.image_check.run import CheckFailed, Outcome, entry_from_image, run_as_shipped
 from katib_suggestion.image_check.targets import IMAGES
 from katib_suggestion.image_check.workloads import WorkloadFailed
+from katib_suggestion.images import image_for
 
 
 def _arguments() -> argparse.ArgumentParser:
@@ -71,8 +72,6 @@ def _check(engine, target, root: Path, base: str, work: Path, no_build: bool) ->
 
 
 def _existing(engine, target) -> Built:
-    from katib_suggestion.images import image_for
-
     image = image_for(target.name)
     size = engine.run("image", "inspect", "--format", "{{.Size}}", image, timeout=60).stdout.strip()
     return Built(image, 0.0, int(size))

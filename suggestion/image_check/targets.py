@@ -33,9 +33,8 @@ class ImageTarget:
     plugin_source: str | None = None  # a plugin folder whose wheel goes to docker/plugins/ before the build
 
 
-def _suggestion(backend: str, algorithm: str, examples: tuple[str, ...], *largest: LargestCall,
-                **build_args: str) -> ImageTarget:
-    return ImageTarget(backend, {"BACKEND": backend, **build_args},
+def _suggestion(backend: str, algorithm: str, examples: tuple[str, ...], *largest: LargestCall) -> ImageTarget:
+    return ImageTarget(backend, {"BACKEND": backend},
                        ("katib_suggestion.deploy.entries:entry", (algorithm, backend)),
                        (Examples(examples), *largest))
 
