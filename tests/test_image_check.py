@@ -121,3 +121,26 @@ def test_the_wheelhouse_downloads_for_the_images_python():
     from test_dockerfiles import LOCK
 
     assert IMAGE_PYTHON == LOCK.PYTHON
+
+
+def test_a_peak_near_the_limit_fails_with_the_place_to_raise_it():
+    from katib_suggestion.image_check.run import MEMORY_HEADROOM, Outcome, _check_headroom
+
+    limit = 160 * 2 ** 20
+    _check_headroom(Outcome(peak_kib=int(MEMORY_HEADROOM * limit / 1024) - 1, limit_bytes=limit))
+    with pytest.raises(CheckFailed, match="builtin.py"):
+        _check_headroom(Outcome(peak_kib=154 * 1024, limit_bytes=limit))  # hyperopt's largest call at 160Mi
+
+
+def test_the_table_has_one_row_per_image_and_short_failures():
+    from katib_suggestion.image_check.build import Built
+    from katib_suggestion.image_check.report import Row, table
+    from katib_suggestion.image_check.run import Outcome
+
+    rows = [Row("optuna", Built("img:1", 63.0, 290_000_000), Outcome(0.7, 117_760, 160 * 2 ** 20), "ok"),
+            Row("skopt", None, Outcome(), "FAILED: exit 137")]
+    lines = table(rows).splitlines()
+    assert len(lines) == 4 and lines[0].startswith("| image")
+    assert [cell.strip() for cell in lines[2].strip("|").split("|")] == [
+        "img:1", "290 MB", "63 s", "0.7 s", "115 MiB / 160 MiB", "ok"]
+    assert "FAILED: exit 137" in lines[3]
