@@ -35,7 +35,8 @@ class Examples:
 
     label = "example experiments"
 
-    def run(self, stub: api_pb2_grpc.SuggestionStub, root: Path) -> str:
+    def run(self, channel: grpc.Channel, root: Path) -> str:
+        stub = api_pb2_grpc.SuggestionStub(channel)
         trials = 0
         for name in self.files:
             doc = yaml.safe_load((root / name).read_text())
@@ -59,7 +60,8 @@ class LargestCall:
     count: int = 4
     experiment_file: str | None = None  # its parameters instead of the latency benchmark's 5-parameter space
 
-    def run(self, stub: api_pb2_grpc.SuggestionStub, root: Path) -> str:
+    def run(self, channel: grpc.Channel, root: Path) -> str:
+        stub = api_pb2_grpc.SuggestionStub(channel)
         message = self.message(root)
         try:
             stub.ValidateAlgorithmSettings(pb.ValidateAlgorithmSettingsRequest(experiment=message),
@@ -92,6 +94,8 @@ class LargestCall:
         return message
 
 
+# A workload has a ``label`` and ``run(channel, root) -> note``, raising WorkloadFailed; it makes the
+# stubs it needs (another service, such as early stopping, brings workloads of its own).
 Workload = Examples | LargestCall
 
 
@@ -100,8 +104,7 @@ def run_workloads(address: str, workloads: Sequence[Workload], root: Path,
     """Run each workload against ``address``; ``after_each(label)`` checks the container in between."""
     notes = []
     with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
-        stub = api_pb2_grpc.SuggestionStub(channel)
         for workload in workloads:
-            notes.append(workload.run(stub, root))
+            notes.append(workload.run(channel, root))
             after_each(workload.label)
     return notes
