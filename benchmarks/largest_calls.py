@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 import time
 
@@ -22,8 +21,7 @@ import grpc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
 from katib_suggestion.quality.latency import _start, experiment, peak_mib
-
-Condition = pb.TrialStatus.TrialConditionType
+from katib_suggestion.testing.histories import history
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -48,32 +46,6 @@ def _case(algorithm: str, settings=(), doubles: int = 0, values: int = 0) -> pb.
         message.spec.parameter_specs.parameters.add(
             name="long", parameter_type=pb.CATEGORICAL, feasible_space=pb.FeasibleSpace(list=map(str, range(values))))
     return message
-
-
-def _value(parameter: pb.ParameterSpec, rng: random.Random) -> str:
-    space = parameter.feasible_space
-    if space.list:
-        return rng.choice(space.list)
-    low, high = float(space.min), float(space.max)
-    if parameter.parameter_type == pb.INT:
-        return str(rng.randint(int(low), int(high)))
-    step = float(space.step) if space.step else 0.0
-    value = low + rng.random() * (high - low)
-    return repr(low + round((value - low) / step) * step if step else value)
-
-
-def history(message: pb.Experiment, trials: int, seed: int = 0) -> list[pb.Trial]:
-    """Finished trials with a value for every parameter (a smooth loss over the numeric ones)."""
-    rng = random.Random(seed)
-    made = []
-    for index in range(trials):
-        trial = pb.Trial(name=f"history-{index:06d}")
-        for parameter in message.spec.parameter_specs.parameters:
-            trial.spec.parameter_assignments.assignments.add(name=parameter.name, value=_value(parameter, rng))
-        trial.status.condition = Condition.SUCCEEDED
-        trial.status.observation.metrics.add(name="loss", value=repr(rng.random()))
-        made.append(trial)
-    return made
 
 
 CASES = {

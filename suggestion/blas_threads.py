@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 ONE_BLAS_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# joblib (under scikit-learn and skopt) checks at import whether it can run worker processes by
+# creating a named semaphore in /dev/shm; every call here is computed in-process (n_jobs=1), so
+# serial mode, which writes nothing (our containers run with a read-only root filesystem).
+SERIAL_JOBLIB = ("JOBLIB_MULTIPROCESSING", "0")
 
 
 def one_blas_thread() -> None:
@@ -20,3 +24,4 @@ def one_blas_thread() -> None:
     """
     for name in ONE_BLAS_THREAD:
         os.environ.setdefault(name, "1")
+    os.environ.setdefault(*SERIAL_JOBLIB)

@@ -6,7 +6,7 @@ import errno
 import os
 import socket
 import sys
-import tempfile
+import threading
 
 _REASONS = {
     errno.EADDRINUSE: "the port is in use by another process; stop it or choose another --port",
@@ -52,20 +52,35 @@ def _probe(host: str, port: int) -> str | None:
 
 
 def _quietly(bind) -> tuple[int, str]:
-    """Run ``bind`` with file descriptor 2 captured; returns its result and what was written."""
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        saved = os.dup(2)
-        sys.stderr.flush()
-        os.dup2(captured.fileno(), 2)
-        try:
-            result = bind()
-        except RuntimeError:
-            result = 0  # older grpcio raise instead of returning port 0
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        captured.seek(0)
-        return result, captured.read().decode(errors="replace")
+    """Run ``bind`` with file descriptor 2 captured; returns its result and what was written.
+
+    Captured through a pipe drained by a thread, not a temporary file: the server must
+    start on a read-only root filesystem with no writable /tmp, as our katib-config
+    entries run it (readOnlyRootFilesystem, and Katib cannot mount a volume there).
+    """
+    read_end, write_end = os.pipe()
+    chunks: list[bytes] = []
+    drain = threading.Thread(target=_drain, args=(read_end, chunks), name="bind-stderr", daemon=True)
+    drain.start()
+    saved = os.dup(2)
+    sys.stderr.flush()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    try:
+        result = bind()
+    except RuntimeError:
+        result = 0  # older grpcio raise instead of returning port 0
+    finally:
+        os.dup2(saved, 2)  # the pipe's last write end closes here: the drain sees its end
+        os.close(saved)
+    drain.join()
+    os.close(read_end)
+    return result, b"".join(chunks).decode(errors="replace")
+
+
+def _drain(fd: int, chunks: list[bytes]) -> None:
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
 
 
 def _bracketed(host: str) -> str:

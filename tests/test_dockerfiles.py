@@ -121,12 +121,20 @@ def test_wheel_is_built_from_the_package_sources_only():
     assert ignore[0] == "*" and sent == PACKAGE_SOURCES | {PLUGIN_WHEELS, CONSTRAINTS}
 
 
+# the base image's pip installs into the venv, which gets no pip or setuptools of its own
+PIP_INSTALL = "pip --python /opt/venv/bin/python install"
+
+
+def install_lines() -> list[str]:
+    return [line for s in stages()[1] for line in s.all("RUN") if PIP_INSTALL in line]
+
+
 def test_each_image_installs_only_its_own_extra_or_its_plugin():
-    installs = [line for s in stages()[1] for line in s.all("RUN") if "pip install" in line]
+    installs = install_lines()
     assert len(installs) == 1
     # the install targets are the wheel (set as $1 from its glob) with one extra, or the wheel and the plugin
     # the install targets ("$@") come last, after the options
-    assert re.search(r'pip install (--\S+ (\S+ )?)*"\$@"', installs[0]), "install exactly the targets chosen below"
+    assert re.search(PIP_INSTALL + r' (--\S+ (\S+ )?)*"\$@"', installs[0]), "install exactly the targets chosen below"
     assert "set -- /dist/katib_suggest-*.whl" in installs[0]
     assert 'if [ -n "${PLUGIN}" ]; then set -- "$1" "${PLUGIN}"; else set -- "$1[${BACKEND}]"; fi' in installs[0], \
         "install exactly the image's backend extra (never [all]), or the plugin that brings its own libraries"
@@ -138,7 +146,7 @@ def test_each_image_installs_only_its_own_extra_or_its_plugin():
 
 def test_plugin_build_installs_the_wheel_and_the_plugin_with_the_same_runtime():
     """The install line's shell, run for a plugin and for a built-in backend, picks the right targets."""
-    line = next(line for s in stages()[1] for line in s.all("RUN") if "pip install" in line)
+    line = install_lines()[0]
     choose = next(part.strip() for part in line.split("&&") if part.strip().startswith("if "))
     for plugin, backend, expected in (("katib-suggest-nevergrad==0.1.0", "nevergrad",
                                        ["/dist/katib_suggest-0.1.0-py3-none-any.whl",
@@ -149,6 +157,20 @@ def test_plugin_build_installs_the_wheel_and_the_plugin_with_the_same_runtime():
                                 env={"PLUGIN": plugin, "BACKEND": backend, "PATH": "/usr/bin:/bin"})
         assert result.stdout.split("\n")[:-1] == expected, result.stderr
     assert runtime_stage().all("COPY") == ["--from=venv /opt/venv /opt/venv"]  # a plugin image's runtime is the same
+
+
+def test_the_venv_carries_only_what_the_server_imports():
+    """No pip or setuptools in the venv, no test suites or C sources of dependencies, and the import
+    check runs after the cut: an image whose backend needs something cut fails to build."""
+    (install,) = install_lines()
+    steps = [step.strip() for step in install.split("&&")]
+    assert "python -m venv --without-pip /opt/venv" in steps
+    cut = next(i for i, step in enumerate(steps) if "-name tests" in step and "rm -rf" in step)
+    assert '-path "*/site-packages/*"' in steps[cut], "only inside installed packages"
+    assert any("-delete" in step and '"*.pyx"' in step for step in steps)
+    assert cut < next(i for i, step in enumerate(steps) if "load_backend" in step)
+    # downloads shared between the builds of every backend, never left in a layer
+    assert install.startswith("--mount=type=cache,target=/root/.cache/pip")
 
 
 def test_no_pythonpath_no_shell_wrapper():
@@ -200,7 +222,7 @@ LOCK = _lock_module()
 def test_each_image_installs_with_its_backends_constraints():
     venv_stage = next(s for s in stages()[1] if s.name == "venv")
     assert f"{CONSTRAINTS} /constraints/" in venv_stage.all("COPY")
-    (install,) = [line for line in venv_stage.all("RUN") if "pip install" in line]
+    (install,) = [line for line in venv_stage.all("RUN") if PIP_INSTALL in line]
     # our backends' pins; a plugin may bring /plugins/<backend>.constraints.txt, else it installs unpinned
     assert 'constraints="/constraints/${BACKEND}.txt"' in install and '--constraint "${constraints}"' in install
     global_args, _ = stages()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sysconfig
@@ -20,8 +21,10 @@ import grpc
 import pytest
 import yaml
 from katib_api import api_pb2
+from katib_suggestion.testing.wire_check import validate_and_drive
 from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import BACKENDS
+from sandbox import read_only, writable_places
 from servers import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +112,22 @@ def test_served_over_the_wire_and_run_end_to_end(fresh, tmp_path):
         rows = list(csv.DictReader(handle))
     assert len(rows) == 12 and len({(r["x1"], r["x2"]) for r in rows}) == 12
     assert {r["status"] for r in rows} == {"Succeeded"}
+
+
+def test_served_with_nothing_writable(fresh, tmp_path):
+    """As its image runs under its katib-config entry: every mount read-only (no /tmp, HOME or TMPDIR
+    to write to), no capabilities; the sandbox is checked first, then a whole experiment is driven."""
+    env = {"HOME": str(tmp_path), "TMPDIR": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}  # the image's ENV
+    assert writable_places(fresh, {**os.environ, **env}, tmp_path) == []
+    server = ServerProcess("nevergrad", command=read_only([str(fresh), "-m", "katib_suggestion"]), env=env)
+    try:
+        server.wait_serving(timeout=120)
+        with grpc.insecure_channel(server.address) as channel:
+            report = validate_and_drive(server.stub(channel), EXPERIMENT)
+    finally:
+        code, output = server.terminate()
+    assert code == 0, output
+    assert len(report.trials) == 12 and not report.failed_calls
 
 
 def test_the_conformance_kit_passes_in_the_plugins_own_suite(fresh, copy, tmp_path):

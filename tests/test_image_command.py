@@ -22,6 +22,7 @@ from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
 from katib_suggestion.wire import experiment_message
 from katib_validators.catalog import BACKENDS, served_by
+from sandbox import read_only, writable_places
 from servers import ServerProcess, free_port, log_lines
 from test_dockerfiles import CONSTRAINTS, PACKAGE_SOURCES, ROOT, runtime_stage
 
@@ -98,10 +99,39 @@ def test_image_command_serves_and_stops_cleanly(backend, image_environments, tmp
     assert program == str(environment / "bin" / entrypoint[0]), "the console script comes from the image's venv"
     before = files_under(environment)
 
+    code, output = serve_one_call_and_stop([program, *entrypoint[1:]], env, workdir, port, backend)
+    assert code == 0, output
+    assert log_lines(output, f"{backend} backend serving on 127.0.0.1:{port}")
+    assert log_lines(output, "received SIGTERM")
+    # a read-only root filesystem is possible: nothing written to the venv, HOME, TMPDIR or the working dir
+    assert files_under(environment) == before
+    assert not any(home.iterdir()) and not any(workdir.iterdir())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_image_command_serves_with_nothing_writable(backend, image_environments, tmp_path):
+    """As our katib-config entries start the image: read-only root, no writable /tmp, HOME or TMPDIR, no
+    capabilities. The sandbox is checked first (no place can take a file), then the server must reach
+    SERVING, answer and stop with 0 (before the bind's temporary file went, it exited 2: "No usable
+    temporary directory")."""
+    environment = image_environments(backend)
+    port = free_port()
+    env = image_process_env(backend, environment, tmp_path, port)
+    assert writable_places(environment / "bin" / "python", env, tmp_path) == []
+    entrypoint = runtime_stage().entrypoint()
+    program = shutil.which(entrypoint[0], path=env["PATH"])
+    code, output = serve_one_call_and_stop(read_only([program, *entrypoint[1:]]), env, tmp_path, port, backend)
+    assert code == 0, output
+    assert log_lines(output, f"{backend} backend serving on 127.0.0.1:{port}")
+
+
+def serve_one_call_and_stop(argv: list[str], env: dict[str, str], cwd: Path, port: int,
+                            backend: str) -> tuple[int, str]:
+    """Start ``argv`` (the image's command), wait for SERVING, make one call of 2, SIGTERM; (exit code, output)."""
     server = ServerProcess.__new__(ServerProcess)
     server.port, server.address = port, f"127.0.0.1:{port}"
-    server.process = subprocess.Popen([program, *entrypoint[1:]], env=env, cwd=workdir, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, text=True)
+    server.process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True)
     try:
         server.wait_serving(timeout=60)
         algorithm = next(iter(served_by(backend)))
@@ -111,19 +141,13 @@ def test_image_command_serves_and_stops_cleanly(backend, image_environments, tmp
             reply = api_pb2_grpc.SuggestionStub(channel).GetSuggestions(request, timeout=60)
         assert len(reply.parameter_assignments) == 2
         try:
-            code, output = server.terminate(timeout=60)
+            return server.terminate(timeout=60)
         except subprocess.TimeoutExpired as error:
             pytest.fail(f"no exit within 60 s of SIGTERM; output:\n{error.output}")
     finally:
         if server.process.poll() is None:
             server.process.send_signal(signal.SIGKILL)
             server.process.communicate(timeout=10)
-    assert code == 0, output
-    assert log_lines(output, f"{backend} backend serving on 127.0.0.1:{port}")
-    assert log_lines(output, "received SIGTERM")
-    # a read-only root filesystem is possible: nothing written to the venv, HOME, TMPDIR or the working dir
-    assert files_under(environment) == before
-    assert not any(home.iterdir()) and not any(workdir.iterdir())
 
 
 def test_image_environment_holds_only_its_backend(image_environments):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from katib_suggestion.cli import main
+from katib_suggestion.deploy.entries import declared_resources
 from katib_suggestion.deploy.routes import PREFIXED, UPSTREAM, routes
 from katib_suggestion.images import backend_of, image_for
 from katib_validators.catalog import BACKENDS, served_by
@@ -141,7 +142,8 @@ def test_stdin_registry_tag_and_patches(capsys):
     assert set(ours) == {"tpe", "cmaes"}
     assert ours["tpe"]["image"] == "registry.example.com:5000/ml/katib-suggest-optuna:0.1.0-rc1"
     for entry in ours.values():
-        assert entry["resources"]["requests"]["cpu"] == "10m" and entry["resources"]["limits"]["memory"] == "128Mi"
+        assert entry["resources"]["requests"]["cpu"] == "10m"
+        assert entry["resources"]["limits"]["memory"] == declared_resources("optuna")["limits"]["memory"]
         assert "runAsUser" not in entry["securityContext"] and entry["securityContext"]["runAsNonRoot"] is True
         assert entry["imagePullPolicy"] == "Always" and entry["serviceAccountName"] == "katib-suggest-puller"
     assert entries["random"]["image"] == "ghcr.io/kubeflow/katib/suggestion-hyperopt:v0.19.0"
@@ -153,7 +155,7 @@ def test_a_backend_patch_applies_to_that_backend_only(capsys):
     limits = {e["algorithmName"]: e.get("resources", {}).get("limits", {}).get("memory")
               for e in inner(yaml.safe_load(out))["runtime"]["suggestions"]}
     assert limits["bayesianoptimization"] == limits["skopt-bayesianoptimization"] == "512Mi"
-    assert limits["tpe"] == "160Mi" and limits["enas"] == "400Mi"
+    assert limits["tpe"] == declared_resources("hyperopt")["limits"]["memory"] and limits["enas"] == "400Mi"
 
 
 def test_save_original_is_reappliable(capsys, tmp_path):

@@ -1,9 +1,30 @@
 """Our numpy Sobol sequence: scipy's sequence unscrambled, a (t, m, s)-net scrambled."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
-from katib_suggestion.backends.sobol_sequence import sobol
+from katib_suggestion.backends import sobol_sequence
+from katib_suggestion.backends.sobol_sequence import MAX_DIMENSIONS, sobol
+from katib_validators.budget import MAX_PARAMETERS
 from scipy.stats import qmc
+
+
+def test_the_shipped_direction_numbers_are_scipys_first_rows():
+    """sobol_directions.npz (so the optuna image needs no scipy) = the first rows of scipy's table."""
+    scipy_dir = Path(importlib.util.find_spec("scipy").submodule_search_locations[0])
+    with np.load(scipy_dir / "stats" / "_sobol_direction_numbers.npz") as data:
+        polys, vinit = data["poly"][:MAX_DIMENSIONS], data["vinit"][:MAX_DIMENSIONS]
+    ours = sobol_sequence._joe_kuo()
+    np.testing.assert_array_equal(ours[0], polys)
+    np.testing.assert_array_equal(ours[1], vinit)
+    assert MAX_DIMENSIONS >= MAX_PARAMETERS, "every experiment Validate accepts has a dimension per parameter"
+
+
+def test_the_last_shipped_dimension_equals_scipy():
+    np.testing.assert_array_equal(sobol(MAX_DIMENSIONS, 0, 64, seed=None),
+                                  qmc.Sobol(MAX_DIMENSIONS, scramble=False).random(64))
 
 
 @pytest.mark.parametrize("dim", [1, 2, 5, 12])

@@ -47,3 +47,16 @@ def test_release_builds_images_only_after_the_tests_passed_on_the_same_commit():
                 assert step.get("with", {}).get("ref") == "${{ github.sha }}", f"{name}: check out the tested commit"
     assert any("docker/build-push-action" in s.get("uses", "") for s in jobs["image"]["steps"])
     assert "test" in needs(jobs["image"])
+
+
+def test_release_checks_each_image_as_it_ships_before_pushing_it():
+    steps = load("release.yml")["jobs"]["image"]["steps"]
+    check = next(i for i, step in enumerate(steps) if "katib_suggestion.image_check" in step.get("run", ""))
+    push = next(i for i, step in enumerate(steps) if "docker/build-push-action" in step.get("uses", ""))
+    assert check < push and "matrix.backend" in steps[check]["run"]
+
+
+def test_ci_checks_the_images_after_the_test_suite():
+    script = (WORKFLOWS.parents[1] / ".ci" / "run").read_text()
+    assert script.index("pytest") < script.index("python -m katib_suggestion.image_check")
+    assert "podman runc debootstrap" in script  # what a machine without docker gets from Debian

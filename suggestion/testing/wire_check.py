@@ -1,4 +1,4 @@
-"""Run a short experiment against a real in-process server, validated first, as Katib's controller would."""
+"""A short experiment, validated first as Katib's controller does, against an in-process or any server."""
 
 from __future__ import annotations
 
@@ -26,14 +26,19 @@ def run_short_experiment(backend: str, doc: Mapping[str, Any]) -> DriverReport:
     running.mark_serving()
     try:
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-            stub = api_pb2_grpc.SuggestionStub(channel)
-            message = experiment_message(doc)
-            try:
-                stub.ValidateAlgorithmSettings(api_pb2.ValidateAlgorithmSettingsRequest(experiment=message),
-                                               timeout=120)
-            except grpc.RpcError as error:
-                raise AssertionError(f"ValidateAlgorithmSettings refused the experiment: {error.code().name}: "
-                                     f"{error.details()}") from error
-            return ExperimentDriver(message, lambda: stub, _loss, seed=1, call_timeout=120).run()
+            return validate_and_drive(api_pb2_grpc.SuggestionStub(channel), doc)
     finally:
         running.server.stop(None).wait()
+
+
+def validate_and_drive(stub: api_pb2_grpc.SuggestionStub, doc: Mapping[str, Any],
+                       call_timeout: float = 120.0) -> DriverReport:
+    """What Katib's controller does with ``doc`` against any server: validate once, then drive every trial."""
+    message = experiment_message(doc)
+    try:
+        stub.ValidateAlgorithmSettings(api_pb2.ValidateAlgorithmSettingsRequest(experiment=message),
+                                       timeout=call_timeout)
+    except grpc.RpcError as error:
+        raise AssertionError(f"ValidateAlgorithmSettings refused the experiment: {error.code().name}: "
+                             f"{error.details()}") from error
+    return ExperimentDriver(message, lambda: stub, _loss, seed=1, call_timeout=call_timeout).run()
