@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # The name Katib's readiness and liveness probes ask about.
 KATIB_HEALTH_SERVICE = "manager.v1beta1.Suggestion"
+EARLY_STOPPING = "early-stopping"  # serve's name for Katib's EarlyStopping service (katib_suggestion.stopping)
 SUGGESTION_SERVICE = api_pb2.DESCRIPTOR.services_by_name["Suggestion"].full_name
 # 10,000 trials of a dozen parameters are a few MiB; leave ample room.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -123,15 +124,16 @@ class Running:
     port: int
     health: health.aio.HealthServicer
     metrics: CallMetrics
-    backend: DeferredBackend
+    backend: DeferredBackend | None  # None for the early-stopping service, which has no library to load
     loop: _Loop
+    health_names: tuple[str, ...] = ()
 
     def waiting(self) -> int:
         """Calls queued for a worker and not started yet."""
         return sum(pool.waiting() for pool in self.server.pools)
 
     def mark_serving(self) -> None:
-        for name in ("", KATIB_HEALTH_SERVICE, SUGGESTION_SERVICE):
+        for name in self.health_names or ("", KATIB_HEALTH_SERVICE, SUGGESTION_SERVICE):
             self.loop.run(self.health.set(name, health_pb2.HealthCheckResponse.SERVING))
 
     def shutdown(self, grace: float, drain: float = 0.0) -> None:
@@ -164,15 +166,7 @@ def make_server(config: Config) -> Running:
 
 async def _build(config: Config, servicer: SuggestionServicer):
     """The aio server and its health servicer, created on the loop that will run them."""
-    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-               ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-               # gRPC shares ports by default: a second server would silently split the traffic
-               ("grpc.so_reuseport", 0),
-               # calls one connection may have open: Katib's controller has one at a time per
-               # experiment; a client flooding its connection waits on its side instead of
-               # filling this server with requests (kubelet's probes come on a connection of their own)
-               ("grpc.max_concurrent_streams", MAX_STREAMS)]
-    server = grpc.aio.server(options=options)
+    server = grpc.aio.server(options=server_options())
     add_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -181,10 +175,27 @@ async def _build(config: Config, servicer: SuggestionServicer):
     return server, health_servicer, add_port(server, config.host, config.port)
 
 
+def server_options() -> list[tuple[str, int]]:
+    """Channel options of every server we run (suggestion and early stopping)."""
+    return [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # gRPC shares ports by default: a second server would silently split the traffic
+            ("grpc.so_reuseport", 0),
+            # calls one connection may have open: Katib's controller has one at a time per
+            # experiment; a client flooding its connection waits on its side instead of
+            # filling this server with requests (kubelet's probes come on a connection of their own)
+            ("grpc.max_concurrent_streams", MAX_STREAMS)]
+
+
 def serve(config: Config) -> int:
     """Run until SIGTERM or SIGINT; exit status 0 after a graceful stop."""
     return_large_allocations_to_the_os()
-    running = make_server(config)
+    if config.backend == EARLY_STOPPING:
+        from katib_suggestion.stopping.server import make_stopping_server
+
+        running = make_stopping_server(config)
+    else:
+        running = make_server(config)
     stopping = threading.Event()
 
     def on_signal(signum, _frame):
@@ -199,7 +210,8 @@ def serve(config: Config) -> int:
         port = running.metrics.serve_metrics(config.host, config.metrics_port)
         log.info("Prometheus metrics on %s:%d/metrics", config.host, port)
     running.mark_serving()
-    running.backend.warm_up()
+    if running.backend is not None:
+        running.backend.warm_up()
     log.info("katib-suggest %s backend serving on %s:%d", config.backend, config.host, running.port)
     stopping.wait()
     running.shutdown(config.grace_period, config.drain_period)

@@ -1,0 +1,40 @@
+"""The early-stopping server: Katib's EarlyStopping service with the suggestion server's health, limits and shutdown."""
+
+from __future__ import annotations
+
+import grpc
+from grpc_health.v1 import health, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from katib_suggestion.listen import add_port
+from katib_suggestion.observability import CallMetrics
+from katib_suggestion.scheduler import FairExecutor
+from katib_suggestion.server import Config, Running, ServerHandle, _Loop, server_options
+from katib_suggestion.stopping.service import SERVICE, EarlyStoppingServicer, add_to_server
+
+PORT = 6788  # Katib's DefaultEarlyStoppingPort, container port "earlystop-api"
+# Katib sets no probe on the early-stopping container; these follow the suggestion's naming
+# (manager.v1beta1.<Service>) so the same grpc probe can be written for it.
+HEALTH_NAMES = ("", "manager.v1beta1.EarlyStopping", SERVICE)
+
+
+def make_stopping_server(config: Config, writer_factory=None) -> Running:
+    """An unstarted early-stopping server with its bound port (port 0 in tests for a free one)."""
+    metrics = CallMetrics()
+    pool = FairExecutor(config.max_workers, "stopping")
+    servicer = EarlyStoppingServicer(pool, metrics, writer_factory=writer_factory)
+    loop = _Loop.shared()
+    try:
+        server, health_servicer, port = loop.run(_build(config, servicer))
+    except BaseException:
+        pool.shutdown()
+        raise
+    return Running(ServerHandle(loop, server, (pool,)), port, health_servicer, metrics, None, loop, HEALTH_NAMES)
+
+
+async def _build(config: Config, servicer: EarlyStoppingServicer):
+    server = grpc.aio.server(options=server_options())
+    add_to_server(servicer, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    return server, health_servicer, add_port(server, config.host, config.port)
