@@ -21,12 +21,12 @@ from katib_suggestion.pipeline import Suggester
 from katib_suggestion.registry import DeferredBackend
 from katib_suggestion.scheduler import FairExecutor
 from katib_suggestion.service import SuggestionServicer, add_to_server
+from katib_suggestion.stopping.declaration import EARLY_STOPPING
 
 log = logging.getLogger(__name__)
 
 # The name Katib's readiness and liveness probes ask about.
 KATIB_HEALTH_SERVICE = "manager.v1beta1.Suggestion"
-EARLY_STOPPING = "early-stopping"  # serve's name for Katib's EarlyStopping service (katib_suggestion.stopping)
 SUGGESTION_SERVICE = api_pb2.DESCRIPTOR.services_by_name["Suggestion"].full_name
 # 10,000 trials of a dozen parameters are a few MiB; leave ample room.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -190,7 +190,7 @@ def server_options() -> list[tuple[str, int]]:
 def serve(config: Config) -> int:
     """Run until SIGTERM or SIGINT; exit status 0 after a graceful stop."""
     return_large_allocations_to_the_os()
-    if config.backend == EARLY_STOPPING:
+    if config.backend == EARLY_STOPPING.name:
         from katib_suggestion.stopping.server import make_stopping_server
 
         running = make_stopping_server(config)

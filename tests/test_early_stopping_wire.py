@@ -96,7 +96,8 @@ def test_an_unreachable_db_manager_is_unavailable_with_its_address(server):
 
 
 @pytest.mark.parametrize(("algorithm", "settings", "expected"), [
-    ("medianstop", {"start_step": "0"}, "spec.earlyStopping.algorithmSettings[0].value: start_step must be 1 <= int <= 1000000 (got '0')"),
+    ("medianstop", {"start_step": "0"},
+     "spec.earlyStopping.algorithmSettings[0].value: start_step must be 1 <= int <= 1000000 (got '0')"),
     ("percentile", {"percentile": "100"}, "percentile must be 0 < float < 100"),
     ("asha", {"reduction_factor": "1"}, "reduction_factor must be 2 <= int <= 100"),
     ("asha", {"eta": "3"}, "unknown setting for algorithm asha; known settings: min_resource"),

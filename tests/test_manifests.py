@@ -212,10 +212,13 @@ def test_manifests_reference_nothing_in_examples():
         assert "examples/" not in path.read_text(), path
 
 
-def without(config: dict, names) -> dict:
-    """``config`` without the suggestion entries of ``names``."""
+def without(config: dict, names, early_stopping_names=()) -> dict:
+    """``config`` without the suggestion entries of ``names`` and the earlyStoppings entries of those."""
     result = copy.deepcopy(config)
     result["runtime"]["suggestions"] = [e for e in result["runtime"]["suggestions"] if e["algorithmName"] not in names]
+    if early_stopping_names:
+        result["runtime"]["earlyStoppings"] = [e for e in result["runtime"].get("earlyStoppings", [])
+                                               if e["algorithmName"] not in early_stopping_names]
     return result
 
 

@@ -69,21 +69,23 @@ def check_settings(algorithm: Any, pairs: Sequence[tuple[str, str]],
     return schema.parse(pairs, algorithm, f"{path}.algorithmSettings")
 
 
-def settings_pairs(raw: Any, path: str = SETTINGS_PATH) -> tuple[list[tuple[str, str]], list[Problem]]:
-    """``algorithmSettings`` as written in YAML -> (name, value) pairs; values are strings in Katib's CRD."""
+def settings_pairs(raw: Any, path: str = SETTINGS_PATH) -> tuple[list[tuple[str, str]] | None, list[Problem]]:
+    """``algorithmSettings`` as written in YAML -> (name, value) pairs, one per entry so that problems
+    found later name the right index; None (nothing more to check) when an entry has no name."""
     if raw is None:
         return [], []
     if not isinstance(raw, list):
-        return [], [Problem(path, "must be a list of {name, value} entries", raw)]
+        return None, [Problem(path, "must be a list of {name, value} entries", raw)]
     pairs, problems = [], []
     for index, item in enumerate(raw):
         name = item.get("name") if isinstance(item, Mapping) else None
         value = item.get("value") if isinstance(item, Mapping) else None
         if not isinstance(name, str) or not name:
             problems.append(Problem(f"{path}[{index}].name", "name the setting", name))
-        elif not isinstance(value, str):
+            continue
+        if not isinstance(value, str):
+            # the CRD types it as a string: Kubernetes refuses the Experiment before Katib sees it
             problems.append(Problem(f"{path}[{index}].value",
                                     f'Katib stores setting values as strings; quote it: value: "{value}"', value))
-        else:
-            pairs.append((name, value))
-    return pairs, problems
+        pairs.append((name, value if isinstance(value, str) else str(value)))
+    return (pairs if len(pairs) == len(raw) else None), problems

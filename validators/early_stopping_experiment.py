@@ -25,7 +25,8 @@ def check_early_stopping(doc: Any) -> tuple[list[Problem], list[Problem]]:
     if not isinstance(raw, Mapping):
         return [Problem(PATH, "must be a mapping with algorithmName and algorithmSettings", raw)], []
     pairs, errors = settings_pairs(raw.get("algorithmSettings"))
-    errors += check_settings(raw.get("algorithmName"), pairs)[1]
+    # with an unnamed entry the indexes no longer match: the algorithm's name is still checked
+    errors += check_settings(raw.get("algorithmName"), pairs if pairs is not None else [])[1]
     errors += _objective(spec.get("objective"))
     collector_errors, warnings = _collector(spec.get("metricsCollectorSpec"))
     return errors + collector_errors, warnings

@@ -10,6 +10,12 @@ from typing import Any
 import yaml
 from katib_suggestion import __version__
 from katib_suggestion.commands import command
+from katib_suggestion.deploy.early_stopping import (
+    EarlyStoppingRouteError,
+    default_selection,
+    early_stopping_names,
+    merge_early_stoppings,
+)
 from katib_suggestion.deploy.entries import ALL_BACKENDS, EntryOptions
 from katib_suggestion.deploy.katib_config import Change, KatibConfigError, diff, merge, read, render
 from katib_suggestion.deploy.routes import UPSTREAM, RouteError, routes
@@ -35,6 +41,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                         help="'upstream' (default: every name we serve, upstream's included: drop-in), "
                              "'prefixed' (only optuna-tpe, hyperopt-tpe, ...: upstream's entries stay) "
                              "or a list such as tpe,cmaes,optuna-tpe (NAME=BACKEND picks a backend)")
+    parser.add_argument("--early-stopping", metavar="SELECTION",
+                        help="earlyStoppings entries: 'all' (upstream's medianstop routed to our early-stopping "
+                             "image, plus percentile and asha; the default with --algorithms upstream), 'new' "
+                             "(only percentile and asha: upstream's medianstop stays; the default otherwise), "
+                             "'none', or a list such as medianstop,asha")
     parser.add_argument("--registry", default=REGISTRY,
                         help=f"registry and path holding our images (default {REGISTRY})")
     parser.add_argument("--tag", default=__version__, help=f"tag of our images (default {__version__})")
@@ -64,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
                                _patches(args.resources, "--resources"),
                                _patches(args.security_context, "--security-context"))
         config, changes = merge(document.config, routes(args.algorithms), options)
-    except (KatibConfigError, RouteError) as error:
+        config, stopping_changes = merge_early_stoppings(config, early_stopping_names(
+            args.early_stopping or default_selection(args.algorithms)), options)
+        changes += stopping_changes
+    except (KatibConfigError, RouteError, EarlyStoppingRouteError) as error:
         print(f"katib-suggest katib-config: {error}", file=sys.stderr)
         return UNUSABLE
     problems = check_katib_config(config)

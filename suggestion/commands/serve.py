@@ -6,12 +6,8 @@ import argparse
 
 from katib_suggestion.blas_threads import one_blas_thread
 from katib_suggestion.commands import command
+from katib_suggestion.served import SERVED, default_port
 from katib_suggestion.settings_env import checked, env, non_negative_float, one_of, optional, port, positive_int
-from katib_validators.catalog import BACKENDS
-
-EARLY_STOPPING = "early-stopping"  # Katib's EarlyStopping service (katib_suggestion.stopping), not a suggestion backend
-SERVED = (*BACKENDS, EARLY_STOPPING)
-DEFAULT_PORTS = {EARLY_STOPPING: 6788}  # Katib's port for it; 6789 for the suggestion service
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +39,7 @@ def serve(args: argparse.Namespace) -> int:
     from katib_suggestion.server import Config
     from katib_suggestion.server import serve as run_server
 
-    chosen = args.port if args.port is not None else DEFAULT_PORTS.get(args.backend, 6789)
+    chosen = args.port if args.port is not None else default_port(args.backend)
     return run_server(Config(backend=args.backend, host=args.host, port=chosen,
                              grace_period=args.grace_period, drain_period=args.drain_period,
                              max_workers=args.max_workers, metrics_port=args.metrics_port))

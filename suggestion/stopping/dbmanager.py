@@ -28,7 +28,8 @@ class DBManagerConfig:
 class ObservationLogs:
     """Reads trials' reported values of one metric from the DB manager at ``address``; use with ``with``."""
 
-    def __init__(self, address: str, config: DBManagerConfig = DBManagerConfig()):
+    def __init__(self, address: str, config: DBManagerConfig | None = None):
+        config = config or DBManagerConfig()
         if not address or ":" not in address:
             raise InvalidRequest(f"db_manager_address {address!r} is not host:port; Katib sends "
                                  "katib-db-manager.kubeflow:6789 unless its config names another")

@@ -9,12 +9,8 @@ from katib_suggestion.listen import add_port
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.scheduler import FairExecutor
 from katib_suggestion.server import Config, Running, ServerHandle, _Loop, server_options
+from katib_suggestion.stopping.declaration import EARLY_STOPPING
 from katib_suggestion.stopping.service import SERVICE, EarlyStoppingServicer, add_to_server
-
-PORT = 6788  # Katib's DefaultEarlyStoppingPort, container port "earlystop-api"
-# Katib sets no probe on the early-stopping container; these follow the suggestion's naming
-# (manager.v1beta1.<Service>) so the same grpc probe can be written for it.
-HEALTH_NAMES = ("", "manager.v1beta1.EarlyStopping", SERVICE)
 
 
 def make_stopping_server(config: Config, writer_factory=None) -> Running:
@@ -28,7 +24,8 @@ def make_stopping_server(config: Config, writer_factory=None) -> Running:
     except BaseException:
         pool.shutdown()
         raise
-    return Running(ServerHandle(loop, server, (pool,)), port, health_servicer, metrics, None, loop, HEALTH_NAMES)
+    return Running(ServerHandle(loop, server, (pool,)), port, health_servicer, metrics, None, loop,
+                   EARLY_STOPPING.health_names)
 
 
 async def _build(config: Config, servicer: EarlyStoppingServicer):

@@ -41,8 +41,8 @@ class EarlyStoppingServicer:
     so a server outside a cluster still gives rules."""
 
     def __init__(self, pool: FairExecutor, metrics: CallMetrics | None = None, *,
-                 db_config: DBManagerConfig = DBManagerConfig(), writer_factory: Callable | None = None):
-        self._pool, self._metrics, self._db_config = pool, metrics or CallMetrics(), db_config
+                 db_config: DBManagerConfig | None = None, writer_factory: Callable | None = None):
+        self._pool, self._metrics, self._db_config = pool, metrics or CallMetrics(), db_config or DBManagerConfig()
         self._writer_factory = writer_factory or _default_writer
         self._writer = None
         self._writer_lock = threading.Lock()

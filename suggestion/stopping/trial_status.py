@@ -75,8 +75,8 @@ class TrialStatusWriter:
             body = {"metadata": {"resourceVersion": current["metadata"]["resourceVersion"]},
                     "status": {"conditions": [*conditions, early_stopped_condition(now or datetime.now(UTC))]}}
             try:
-                self._request("patch", trial, lambda: self._api.patch_namespaced_custom_object_status(
-                    GROUP, VERSION, self.namespace, PLURAL, trial, body, _request_timeout=REQUEST_TIMEOUT))
+                self._request("patch", trial, lambda patch=body: self._api.patch_namespaced_custom_object_status(
+                    GROUP, VERSION, self.namespace, PLURAL, trial, patch, _request_timeout=REQUEST_TIMEOUT))
                 return True
             except _Conflict:
                 log.info("trial %s changed while marking it EarlyStopped; reading it again", trial)
