@@ -14,6 +14,7 @@ from katib_suggestion.local.groups import ProcessGroups
 from katib_suggestion.local.process import FUNCTION_ANNOTATION, Collector, CommandTemplate, Outcome, run_command
 from katib_suggestion.local.progress import Progress
 from katib_suggestion.local.result import LocalResult, decide
+from katib_suggestion.local.stopping import LocalStopping
 from katib_suggestion.local.trials import LocalTrials
 from katib_suggestion.quality.problems import PROBLEMS
 from katib_suggestion.wire import experiment_message
@@ -78,9 +79,9 @@ def trial_function(doc: Mapping[str, Any], function: str | None, cwd: Path, time
         raise Invalid(f"  spec.trialTemplate: {error} (or give --function NAME)") from error
     (out / "trials").mkdir(parents=True, exist_ok=True)
 
-    def run(trial: str, assignments: dict[str, str]) -> Outcome:
+    def run(trial: str, assignments: dict[str, str], watch=None) -> Outcome:
         return run_command(template, collector, assignments, trial, cwd, timeout, out / "trials" / f"{trial}.log",
-                           groups)
+                           groups, watch)
 
     return run, True
 
@@ -111,8 +112,10 @@ def run(doc: Mapping[str, Any], stub, function, groups: ProcessGroups | None,
     spec, experiment = doc["spec"], experiment_message(doc)
     objective = spec["objective"]
     progress = Progress(experiment.spec.max_trial_count, f"{experiment.name} trials", unit="trial")
+    # a built-in function reports only its final value: early stopping needs the trial's stdout
+    stopping = LocalStopping(spec, Collector.of(spec)) if spec.get("earlyStopping") and groups else None
     trials = LocalTrials(function, experiment.spec.parallel_trial_count, objective["type"] == "maximize",
-                         progress, groups)
+                         progress, groups, stopping)
     goal = objective.get("goal")
 
     def goal_reached() -> bool:

@@ -7,16 +7,17 @@ them: lines that mention a metric name, matched with the collector's filters
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 import shlex
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from katib_suggestion.local.groups import End, ProcessGroups, Stopped
 
@@ -31,6 +32,16 @@ OWN_ENVIRONMENT: set[str] = set()
 _STRATEGIES = {"min": min, "max": max, "latest": lambda values: values[-1]}
 
 
+class StopWatch(Protocol):
+    """Applies a trial's early-stopping rules to its stdout while it runs (katib_suggestion.local.stopping)."""
+
+    def follow(self, stdout: Path) -> Callable[[], bool]:
+        """A check, asked between polls, that reads what the trial printed since and says whether to stop it."""
+
+    def ended(self, objective_values: list[float], status: str) -> None:
+        """The trial is over with ``status`` (Outcome.status); ``objective_values``: all it reported, in order."""
+
+
 @dataclass
 class Outcome:
     value: float | None  # the objective metric, None when the trial failed or was killed
@@ -38,10 +49,13 @@ class Outcome:
     message: str = ""
     stderr_tail: tuple[str, ...] = ()  # the last lines of a failed trial's stderr
     killed: bool = False  # ended by the run (Ctrl-C, the experiment is over): neither succeeded nor failed
+    early_stopped: bool = False  # ended by its early-stopping rules; ``value`` is what it reported until then
 
     @property
     def status(self) -> str:
         """Katib's name for the trial's final condition."""
+        if self.early_stopped:
+            return "EarlyStopped"
         return "Succeeded" if self.value is not None else "Killed" if self.killed else "Failed"
 
 
@@ -67,17 +81,31 @@ class Collector:
         return cls(objective["objectiveMetricName"], strategies, filters)
 
     def parse(self, stdout: str) -> dict[str, float]:
+        return {name: _STRATEGIES[self.strategies[name]](values) for name, values in self.reports(stdout).items()}
+
+    def reports(self, stdout: str) -> dict[str, list[float]]:
+        """Every value of every metric, in the order printed."""
         seen: dict[str, list[float]] = {}
-        patterns = [re.compile(f) for f in self.filters]
         for line in stdout.splitlines():
-            if not any(name in line for name in self.strategies):
-                continue  # as Katib: only lines that mention a metric are matched
-            for pattern in patterns:
-                for match in pattern.finditer(line):
-                    name, value = match.group(1).strip(), _number(match.group(2))
-                    if name in self.strategies and value is not None:
-                        seen.setdefault(name, []).append(value)
-        return {name: _STRATEGIES[self.strategies[name]](values) for name, values in seen.items()}
+            for name, value in self.line_values(line):
+                seen.setdefault(name, []).append(value)
+        return seen
+
+    def line_values(self, line: str) -> list[tuple[str, float]]:
+        """The (metric, value) pairs of one line, matched with the collector's filters."""
+        if not any(name in line for name in self.strategies):
+            return []  # as Katib: only lines that mention a metric are matched
+        found = []
+        for pattern in self._patterns:
+            for match in pattern.finditer(line):
+                name, value = match.group(1).strip(), _number(match.group(2))
+                if name in self.strategies and value is not None:
+                    found.append((name, value))
+        return found
+
+    @functools.cached_property
+    def _patterns(self) -> list[re.Pattern]:
+        return [re.compile(f) for f in self.filters]
 
 
 def _number(text: str) -> float | None:
@@ -142,7 +170,7 @@ def _inherited_environment() -> dict[str, str]:
 
 
 def run_command(template: CommandTemplate, collector: Collector, assignments: Mapping[str, str], trial: str,
-                cwd: Path, timeout: float, log: Path, groups: ProcessGroups) -> Outcome:
+                cwd: Path, timeout: float, log: Path, groups: ProcessGroups, watch: StopWatch | None = None) -> Outcome:
     """Run one trial's process group (no shell: arguments are passed as they are) and read its metrics.
 
     stdout and stderr go to files next to the log while the trial runs (``tail -f`` them), never to pipes:
@@ -161,18 +189,27 @@ def run_command(template: CommandTemplate, collector: Collector, assignments: Ma
             return Outcome(None, message=str(error), killed=True)
         log.write_text(f"$ {shlex.join(argv)}\n{error}\n")
         return Outcome(None, message=f"cannot start {argv[0]}: {error}")
-    end = groups.wait(process, timeout)
+    end = groups.wait(process, timeout, watch.follow(live["stdout"]) if watch else None)
     stdout, stderr = (_take(live[name]) for name in ("stdout", "stderr"))
-    message = {End.TIMED_OUT: f"timed out after {timeout:g} s", End.STOPPED: groups.reason}.get(end) \
+    message = {End.TIMED_OUT: f"timed out after {timeout:g} s", End.STOPPED: groups.reason,
+               End.EARLY_STOPPED: "early stopped: every early-stopping rule was met"}.get(end) \
         or _exit_message(process.returncode)
     log.write_text(f"$ {shlex.join(argv)}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n"
                    f"--- {message or 'exit status 0'}\n")
-    metrics = collector.parse(stdout)
+    outcome = _outcome(end, collector.parse(stdout), collector.objective, message, stderr)
+    if watch is not None:
+        watch.ended(collector.reports(stdout).get(collector.objective, []), outcome.status)
+    return outcome
+
+
+def _outcome(end: End, metrics: dict[str, float], objective: str, message: str, stderr: str) -> Outcome:
+    if end is End.EARLY_STOPPED:
+        return Outcome(metrics.get(objective), metrics, message, early_stopped=True)
     if end is End.STOPPED:
         return Outcome(None, metrics, message, killed=True)
-    if message or collector.objective not in metrics:
-        return Outcome(None, metrics, message or f"no {collector.objective}=<number> line in stdout", _tail(stderr))
-    return Outcome(metrics[collector.objective], metrics)
+    if message or objective not in metrics:
+        return Outcome(None, metrics, message or f"no {objective}=<number> line in stdout", _tail(stderr))
+    return Outcome(metrics[objective], metrics)
 
 
 def _take(path: Path) -> str:
