@@ -96,3 +96,26 @@ def test_no_configuration_at_all_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     with pytest.raises(BackendUnavailable, match="no Kubernetes configuration"):
         TrialStatusWriter(kubeconfig=str(tmp_path / "missing"))
+
+
+def test_inside_a_cluster_the_pods_service_account_and_namespace_come_first(tmp_path, monkeypatch):
+    """As in the suggestion pod: the service-account files and KUBERNETES_SERVICE_* win over any kubeconfig."""
+    import kubernetes.config.incluster_config as incluster
+    from katib_suggestion.stopping import trial_status
+
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text("pod-token")
+    (account / "ca.crt").write_text("not checked until a request is made")
+    (account / "namespace").write_text("team-b\n")
+    monkeypatch.setattr(incluster, "SERVICE_TOKEN_FILENAME", str(account / "token"))
+    monkeypatch.setattr(incluster, "SERVICE_CERT_FILENAME", str(account / "ca.crt"))
+    monkeypatch.setattr(trial_status, "NAMESPACE_FILE", account / "namespace")
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "never-read"))
+    writer = TrialStatusWriter()
+    assert writer.namespace == "team-b"
+    configuration = writer._api.api_client.configuration
+    assert configuration.host == "https://10.0.0.1:443"
+    assert configuration.api_key["BearerToken"] == "bearer pod-token"  # re-read as the token rotates
