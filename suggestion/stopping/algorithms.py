@@ -16,7 +16,8 @@ RuleFunction = Callable[[Objective, Mapping[str, Any], Sequence[Curve], int], li
 @dataclass(frozen=True)
 class StoppingAlgorithm:
     """``rules(objective, settings, curves, created)``: the rules for the next trials, from the
-    curves of the trials in ``reads`` states; ``created`` counts the trials made so far."""
+    curves of the trials in ``reads`` states; ``created`` counts the trials in the request (Katib sends
+    every trial made so far, less those with unavailable metrics or stopped without a value)."""
 
     name: str
     rules: RuleFunction
