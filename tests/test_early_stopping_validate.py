@@ -99,3 +99,21 @@ def test_no_block_no_problem(experiment):
 def test_cross_setting_rule_of_asha():
     _, problems = check_settings("asha", [("min_resource", "1000000"), ("min_early_stopping_rate", "10")])
     assert [p.path for p in problems] == ["spec.earlyStopping.algorithmSettings[1]"]
+
+
+def test_katib_config_early_stopping_entries_must_name_what_our_image_serves():
+    from katib_suggestion.images import image_for
+    from katib_validators.katib_config import check_katib_config
+
+    config = {"apiVersion": "config.kubeflow.org/v1beta1", "kind": "KatibConfig", "runtime": {"suggestions": [],
+              "earlyStoppings": [
+                  {"algorithmName": "medianstop", "image": "ghcr.io/kubeflow/katib/earlystopping-medianstop:v0.19.0"},
+                  {"algorithmName": "asha", "image": image_for("early-stopping")},
+                  {"algorithmName": "hyperband", "image": image_for("early-stopping")},
+                  {"algorithmName": "percentile", "image": image_for("optuna")},
+                  {"image": image_for("early-stopping")}]}}
+    assert [(p.path, p.message.split(";")[0]) for p in check_katib_config(config)] == [
+        ("runtime.earlyStoppings[2].algorithmName",
+         f"{image_for('early-stopping')} serves medianstop, percentile, asha"),
+        ("runtime.earlyStoppings[3].image", "this is a suggestion image"),
+        ("runtime.earlyStoppings[4]", "each entry needs algorithmName and image")]
