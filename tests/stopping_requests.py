@@ -28,9 +28,10 @@ def rules_request(trials: dict[str, int], db_address: str, *, algorithm: str = "
 
 
 @contextmanager
-def stopping_server(writer_factory=None):
+def stopping_server(writer_factory=None, db_config=None):
     """A started early-stopping server on 127.0.0.1:<free port>; yields its address."""
-    running = make_stopping_server(Config(backend="early-stopping", host="127.0.0.1", port=0), writer_factory)
+    running = make_stopping_server(Config(backend="early-stopping", host="127.0.0.1", port=0), writer_factory,
+                                   db_config)
     running.server.start()
     running.mark_serving()
     try:

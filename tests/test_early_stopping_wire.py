@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import statistics
+import time
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
+from katib_suggestion.stopping.dbmanager import DBManagerConfig
 from katib_suggestion.stopping.trial_status import TrialStatusWriter
 from stopping_doubles import db_manager, kubernetes_api
 from stopping_requests import CONDITIONS, rules_request, spec, stopping_server
@@ -144,3 +146,23 @@ def test_set_trial_status_over_grpc(tmp_path, monkeypatch):
                 stub.SetTrialStatus(pb.SetTrialStatusRequest(trial_name="t-2"), timeout=30)
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert "resources: [trials, trials/status], verbs: [get, patch]" in caught.value.details()
+
+
+def test_set_trial_status_never_waits_behind_a_slow_rules_call(tmp_path, monkeypatch):
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    patient = DBManagerConfig(call_timeout=300.0, attempts=1, budget=300.0)
+    with db_manager() as (address, db), kubernetes_api(tmp_path) as (kubeconfig, api), \
+            stopping_server(lambda: TrialStatusWriter(kubeconfig=str(kubeconfig)), patient) as server, \
+            grpc.insecure_channel(server) as channel:
+        api.add_trial("t-1")
+        db.hang.set()  # the DB manager answers nothing until released
+        stub = api_pb2_grpc.EarlyStoppingStub(channel)
+        rules = stub.GetEarlyStoppingRules.future(rules_request(dict.fromkeys("abc", SUCCEEDED), address), timeout=300)
+        while not db.calls:  # bounded by the rules call's own deadline
+            assert not rules.done(), rules.exception()
+            time.sleep(0.01)
+        stub.SetTrialStatus(pb.SetTrialStatusRequest(trial_name="t-1"), timeout=60)
+        assert not rules.done()  # still waiting on the DB manager
+        db.release.set()
+        assert list(rules.result().early_stopping_rules) == []  # answered once released (no logs: no rule)
+    assert [c["type"] for c in api.conditions("t-1")] == ["EarlyStopped"]

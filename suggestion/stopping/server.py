@@ -9,22 +9,25 @@ from katib_suggestion.listen import add_port
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.scheduler import FairExecutor
 from katib_suggestion.server import Config, Running, ServerHandle, _Loop, server_options
+from katib_suggestion.stopping.dbmanager import DBManagerConfig
 from katib_suggestion.stopping.declaration import EARLY_STOPPING
 from katib_suggestion.stopping.service import SERVICE, EarlyStoppingServicer, add_to_server
 
 
-def make_stopping_server(config: Config, writer_factory=None) -> Running:
+def make_stopping_server(config: Config, writer_factory=None, db_config: DBManagerConfig | None = None) -> Running:
     """An unstarted early-stopping server with its bound port (port 0 in tests for a free one)."""
     metrics = CallMetrics()
-    pool = FairExecutor(config.max_workers, "stopping")
-    servicer = EarlyStoppingServicer(pool, metrics, writer_factory=writer_factory)
+    pools = (FairExecutor(config.max_workers, "rules"), FairExecutor(1, "status"))
+    servicer = EarlyStoppingServicer(pools[0], metrics, quick_pool=pools[1], writer_factory=writer_factory,
+                                     db_config=db_config)
     loop = _Loop.shared()
     try:
         server, health_servicer, port = loop.run(_build(config, servicer))
     except BaseException:
-        pool.shutdown()
+        for pool in pools:
+            pool.shutdown()
         raise
-    return Running(ServerHandle(loop, server, (pool,)), port, health_servicer, metrics, None, loop,
+    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, None, loop,
                    EARLY_STOPPING.health_names)
 
 

@@ -36,25 +36,28 @@ def add_to_server(servicer: EarlyStoppingServicer, server) -> None:
 
 
 class EarlyStoppingServicer:
-    """Katib's EarlyStopping service. Rules and validation run on a pool that takes turns between
-    experiments; the Trial-status writer (the Kubernetes client) is made on the first SetTrialStatus,
-    so a server outside a cluster still gives rules."""
+    """Katib's EarlyStopping service. Rules (many DB manager calls) run on one pool that takes turns
+    between experiments; SetTrialStatus and validation on another, so a trial's collector waiting to
+    mark it EarlyStopped never queues behind a long rules call. The Trial-status writer (the Kubernetes
+    client) is made on the first SetTrialStatus, so a server outside a cluster still gives rules."""
 
-    def __init__(self, pool: FairExecutor, metrics: CallMetrics | None = None, *,
+    def __init__(self, pool: FairExecutor, metrics: CallMetrics | None = None, *, quick_pool: FairExecutor,
                  db_config: DBManagerConfig | None = None, writer_factory: Callable | None = None):
-        self._pool, self._metrics, self._db_config = pool, metrics or CallMetrics(), db_config or DBManagerConfig()
+        self._pool, self._quick_pool = pool, quick_pool
+        self._metrics, self._db_config = metrics or CallMetrics(), db_config or DBManagerConfig()
         self._writer_factory = writer_factory or _default_writer
         self._writer = None
         self._writer_lock = threading.Lock()
 
     async def GetEarlyStoppingRules(self, data, context):
-        return await self._call("GetEarlyStoppingRules", data, context, self._rules, experiment_name(data))
+        return await self._call("GetEarlyStoppingRules", data, context, self._pool, self._rules,
+                                experiment_name(data))
 
     async def SetTrialStatus(self, data, context):
-        return await self._call("SetTrialStatus", data, context, self._set_status, "")
+        return await self._call("SetTrialStatus", data, context, self._quick_pool, self._set_status, "")
 
     async def ValidateEarlyStoppingSettings(self, data, context):
-        return await self._call("ValidateEarlyStoppingSettings", data, context, self._validate, "",
+        return await self._call("ValidateEarlyStoppingSettings", data, context, self._quick_pool, self._validate, "",
                                 fail_closed=True)
 
     def _rules(self, data: bytes, facts: dict):
@@ -92,11 +95,12 @@ class EarlyStoppingServicer:
                 self._writer = self._writer_factory()
             return self._writer
 
-    async def _call(self, method: str, data, context, work: Callable, key: str, fail_closed: bool = False):
+    async def _call(self, method: str, data, context, pool: FairExecutor, work: Callable, key: str,
+                    fail_closed: bool = False):
         start, facts = time.perf_counter(), {"experiment": key[:LOGGED_NAME]} if key else {}
         try:
             _reject_malformed(data)
-            reply = await asyncio.wrap_future(self._pool.submit(key, len(data), work, data, facts))
+            reply = await asyncio.wrap_future(pool.submit(key, len(data), work, data, facts))
         except asyncio.CancelledError:
             self._log(method, facts, start, grpc.StatusCode.CANCELLED)
             raise
