@@ -94,9 +94,11 @@ def test_percentile_counts_from_the_best_end_as_optuna_does(raw, q, step):
     assert (minimizing[0].comparison, maximizing[0].comparison) == (Comparison.GREATER, Comparison.LESS)
 
 
-@given(curves, st.integers(2, 4), st.integers(1, 3), st.integers(0, 20), st.booleans())
-def test_asha_keeps_the_best_fraction_of_the_trials_at_the_rung(raw, eta, r0, created, maximize):
-    settings = {"min_resource": r0, "reduction_factor": eta, "min_early_stopping_rate": 0, "min_trials_required": 1}
+@given(curves, st.integers(2, 4), st.integers(1, 3), st.integers(0, 20), st.booleans(),
+       st.sampled_from(["lowest", "rotate"]))
+def test_asha_keeps_the_best_fraction_of_the_trials_at_the_rung(raw, eta, r0, created, maximize, selection):
+    settings = {"min_resource": r0, "reduction_factor": eta, "min_early_stopping_rate": 0, "min_trials_required": 1,
+                "rung_selection": selection}
     objective = Objective(Direction.MAXIMIZE if maximize else Direction.MINIMIZE, "loss")
     found = asha.rules(objective, settings, _curves(raw), created)
     longest = max(len(v) for v in raw)
@@ -118,8 +120,11 @@ def test_asha_keeps_the_best_fraction_of_the_trials_at_the_rung(raw, eta, r0, cr
             assert (stop_at == rule.start_step) == (best in stopped)
 
 
-def test_asha_rotates_new_trials_through_the_rungs_with_enough_trials():
-    settings = {"min_resource": 1, "reduction_factor": 2, "min_early_stopping_rate": 0, "min_trials_required": 2}
+def test_asha_takes_the_lowest_rung_or_rotates_through_the_rungs_with_enough_trials():
+    settings = {"min_resource": 1, "reduction_factor": 2, "min_early_stopping_rate": 0, "min_trials_required": 2,
+                "rung_selection": "rotate"}
     raw = [[5, 4, 3, 2, 1, 0.5, 0.4, 0.3, 0.2]] * 3 + [[9, 9]] * 2
     steps = {asha.rules(LOSS, settings, _curves(raw), created)[0].start_step for created in range(8)}
     assert steps == {1, 2, 4, 8}
+    lowest = {**settings, "rung_selection": "lowest"}
+    assert {asha.rules(LOSS, lowest, _curves(raw), created)[0].start_step for created in range(8)} == {1}

@@ -29,9 +29,9 @@ def rules(objective: Objective, settings: Mapping[str, Any], curves: Sequence[Cu
 
     Katib's collector judges a rule once, at report ``start_step``, on the best value so far, and
     stops only when ALL rules are met; two rules on one metric even share a countdown. So a trial
-    can carry one rung, not a ladder: each new batch of trials gets the rung
-    ``created mod (rungs with enough trials)``, rotating through the rungs the way Hyperband
-    rotates through brackets (low rungs save most, high rungs judge late bloomers fairly).
+    can carry one rung, not a ladder. ``rung_selection`` picks it among the rungs enough trials have
+    reached: ``lowest`` (saves most), or ``rotate``: ``created mod (those rungs)``, taking the rungs
+    in turn the way Hyperband takes its brackets (high rungs judge late bloomers fairly).
     """
     maximize = objective.maximize
     longest = max((len(c.values) for c in curves), default=0)
@@ -42,7 +42,7 @@ def rules(objective: Objective, settings: Mapping[str, Any], curves: Sequence[Cu
             eligible.append((rung, reached))
     if not eligible:
         return []
-    rung, reached = eligible[created % len(eligible)]
+    rung, reached = eligible[created % len(eligible) if settings["rung_selection"] == "rotate" else 0]
     kept = max(1, len(reached) // settings["reduction_factor"])
     threshold = sorted(reached, reverse=maximize)[kept - 1]
     return [StopRule(objective.metric_name, threshold, worse(maximize), rung)]

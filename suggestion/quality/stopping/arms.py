@@ -55,4 +55,5 @@ ARMS: dict[str, Arm] = {arm.name: arm for arm in (
     Arm("medianstop", ours("medianstop")),
     Arm("percentile", ours("percentile")),
     Arm("asha", ours("asha")),
+    Arm("asha-rotate", ours("asha", rung_selection="rotate")),
 )}
