@@ -154,14 +154,20 @@ def make_server(config: Config) -> Running:
     pools = (FairExecutor(config.max_workers, "suggest"), FairExecutor(1, "validate"))
     servicer = SuggestionServicer(Suggester(config.backend, backend), metrics,
                                   suggest_pool=pools[0], validate_pool=pools[1])
+    loop, server, health_servicer, port = built_on_loop(_build(config, servicer), pools)
+    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, backend, loop)
+
+
+def built_on_loop(build, pools: tuple[FairExecutor, ...]):
+    """(loop, server, health servicer, port) from the ``build`` coroutine run on the shared loop; the
+    pools are shut down when it fails (a port already taken), so no worker thread is left behind."""
     loop = _Loop.shared()
     try:
-        server, health_servicer, port = loop.run(_build(config, servicer))
+        return (loop, *loop.run(build))
     except BaseException:
         for pool in pools:
             pool.shutdown()
         raise
-    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, backend, loop)
 
 
 async def _build(config: Config, servicer: SuggestionServicer):

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 from katib_api import api_pb2, api_pb2_grpc
+from katib_suggestion.deploy.entries import merge_patch
 
 TRIAL_PATH = "/apis/kubeflow.org/v1beta1/namespaces/{namespace}/trials/{name}"
 
@@ -111,22 +112,9 @@ class KubernetesDouble:
             return 409, _status(409, "Conflict", "the object has been modified; please apply your changes "
                                                  "to the latest version and try again")
         # a status subresource PATCH changes .status only
-        trial["status"] = _merge(trial.get("status") or {}, patch.get("status") or {})
+        trial["status"] = merge_patch(trial.get("status") or {}, patch.get("status") or {})  # RFC 7386
         trial["metadata"]["resourceVersion"] = str(int(trial["metadata"]["resourceVersion"]) + 1)
         return 200, copy.deepcopy(trial)
-
-
-def _merge(target, patch):
-    """RFC 7386 JSON merge patch: mappings merge, null deletes, anything else (lists too) replaces."""
-    if not isinstance(patch, dict):
-        return patch
-    merged = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = _merge(merged.get(key), value)
-    return merged
 
 
 def _status(code: int, reason: str, message: str) -> dict:

@@ -8,7 +8,7 @@ from grpc_reflection.v1alpha import reflection
 from katib_suggestion.listen import add_port
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.scheduler import FairExecutor
-from katib_suggestion.server import Config, Running, ServerHandle, _Loop, server_options
+from katib_suggestion.server import Config, Running, ServerHandle, built_on_loop, server_options
 from katib_suggestion.stopping.dbmanager import DBManagerConfig
 from katib_suggestion.stopping.declaration import EARLY_STOPPING
 from katib_suggestion.stopping.service import SERVICE, EarlyStoppingServicer, add_to_server
@@ -20,13 +20,7 @@ def make_stopping_server(config: Config, writer_factory=None, db_config: DBManag
     pools = (FairExecutor(config.max_workers, "rules"), FairExecutor(1, "status"))
     servicer = EarlyStoppingServicer(pools[0], metrics, quick_pool=pools[1], writer_factory=writer_factory,
                                      db_config=db_config)
-    loop = _Loop.shared()
-    try:
-        server, health_servicer, port = loop.run(_build(config, servicer))
-    except BaseException:
-        for pool in pools:
-            pool.shutdown()
-        raise
+    loop, server, health_servicer, port = built_on_loop(_build(config, servicer), pools)
     return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, None, loop,
                    EARLY_STOPPING.health_names)
 
