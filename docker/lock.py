@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = ROOT / "docker" / "constraints"
 PYTHON = "3.11"  # the Python of docker/Dockerfile's PYTHON_IMAGE
-BACKENDS = ("optuna", "hyperopt", "skopt")  # the extras our images are built with
+# the extras our images are built with (early-stopping: katib_suggestion.stopping.declaration)
+BACKENDS = ("optuna", "hyperopt", "skopt", "early-stopping")
 HASH_PREFIX = "# inputs-sha256: "
 
 

@@ -40,3 +40,19 @@ class BackendUnavailable(SuggestionError):
 
 class ServerBusy(SuggestionError):
     """Too many calls are already waiting for a worker. gRPC: UNAVAILABLE (Katib retries it)."""
+
+
+class DependencyUnavailable(SuggestionError):
+    """Katib's DB manager or the Kubernetes API did not answer in time. gRPC: UNAVAILABLE (Katib retries)."""
+
+
+class PermissionRefused(SuggestionError):
+    """The Kubernetes API refused our service account (403). gRPC: PERMISSION_DENIED."""
+
+
+class ResourceMissing(SuggestionError):
+    """The Trial named in the request does not exist. gRPC: NOT_FOUND."""
+
+
+class ConflictPersisted(SuggestionError):
+    """The Trial kept changing under us through every retry (409). gRPC: ABORTED."""

@@ -22,6 +22,7 @@ from katib_suggestion.pipeline import Suggester
 from katib_suggestion.registry import DeferredBackend, load_backend
 from katib_suggestion.scheduler import FairExecutor
 from katib_suggestion.service import SuggestionServicer, add_to_server
+from katib_suggestion.stopping.declaration import EARLY_STOPPING
 
 log = logging.getLogger(__name__)
 
@@ -124,21 +125,23 @@ class Running:
     port: int
     health: health.aio.HealthServicer
     metrics: CallMetrics
-    backend: DeferredBackend
+    backend: DeferredBackend | None  # None for the early-stopping service, which has no library to load
     loop: _Loop
+    health_names: tuple[str, ...] = ()
 
     def waiting(self) -> int:
         """Calls queued for a worker and not started yet."""
         return sum(pool.waiting() for pool in self.server.pools)
 
     def mark_serving(self, status=health_pb2.HealthCheckResponse.SERVING) -> None:
-        for name in ("", KATIB_HEALTH_SERVICE, SUGGESTION_SERVICE):
+        for name in self.health_names or ("", KATIB_HEALTH_SERVICE, SUGGESTION_SERVICE):
             self.loop.run(self.health.set(name, status))
 
     def mark_ready(self) -> None:
         """Import the backend's implementation, then report SERVING: a server whose implementation cannot
         load (a plugin's broken declaration) must never look ready. BackendUnavailable names the plugin."""
-        load_backend(self.backend.name)
+        if self.backend is not None:
+            load_backend(self.backend.name)
         self.mark_serving()
 
     def shutdown(self, grace: float, drain: float = 0.0) -> None:
@@ -159,27 +162,25 @@ def make_server(config: Config) -> Running:
     pools = (FairExecutor(config.max_workers, "suggest"), FairExecutor(1, "validate"))
     servicer = SuggestionServicer(Suggester(config.backend, backend), metrics,
                                   suggest_pool=pools[0], validate_pool=pools[1])
+    loop, server, health_servicer, port = built_on_loop(_build(config, servicer), pools)
+    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, backend, loop)
+
+
+def built_on_loop(build, pools: tuple[FairExecutor, ...]):
+    """(loop, server, health servicer, port) from the ``build`` coroutine run on the shared loop; the
+    pools are shut down when it fails (a port already taken), so no worker thread is left behind."""
     loop = _Loop.shared()
     try:
-        server, health_servicer, port = loop.run(_build(config, servicer))
+        return (loop, *loop.run(build))
     except BaseException:
         for pool in pools:
             pool.shutdown()
         raise
-    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, backend, loop)
 
 
 async def _build(config: Config, servicer: SuggestionServicer):
     """The aio server and its health servicer, created on the loop that will run them."""
-    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-               ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-               # gRPC shares ports by default: a second server would silently split the traffic
-               ("grpc.so_reuseport", 0),
-               # calls one connection may have open: Katib's controller has one at a time per
-               # experiment; a client flooding its connection waits on its side instead of
-               # filling this server with requests (kubelet's probes come on a connection of their own)
-               ("grpc.max_concurrent_streams", MAX_STREAMS)]
-    server = grpc.aio.server(options=options)
+    server = grpc.aio.server(options=server_options())
     add_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -188,10 +189,27 @@ async def _build(config: Config, servicer: SuggestionServicer):
     return server, health_servicer, add_port(server, config.host, config.port)
 
 
+def server_options() -> list[tuple[str, int]]:
+    """Channel options of every server we run (suggestion and early stopping)."""
+    return [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # gRPC shares ports by default: a second server would silently split the traffic
+            ("grpc.so_reuseport", 0),
+            # calls one connection may have open: Katib's controller has one at a time per
+            # experiment; a client flooding its connection waits on its side instead of
+            # filling this server with requests (kubelet's probes come on a connection of their own)
+            ("grpc.max_concurrent_streams", MAX_STREAMS)]
+
+
 def serve(config: Config) -> int:
     """Run until SIGTERM or SIGINT; exit status 0 after a graceful stop."""
     return_large_allocations_to_the_os()
-    running = make_server(config)
+    if config.backend == EARLY_STOPPING.name:
+        from katib_suggestion.stopping.server import make_stopping_server
+
+        running = make_stopping_server(config)
+    else:
+        running = make_server(config)
     stopping = threading.Event()
 
     def on_signal(signum, _frame):

@@ -12,8 +12,12 @@ import grpc
 from katib_api import api_pb2
 from katib_suggestion.errors import (
     BackendUnavailable,
+    ConflictPersisted,
+    DependencyUnavailable,
     InvalidExperiment,
     InvalidRequest,
+    PermissionRefused,
+    ResourceMissing,
     SearchSpaceExhausted,
     ServerBusy,
 )
@@ -33,6 +37,10 @@ _CODES = {
     SearchSpaceExhausted: grpc.StatusCode.FAILED_PRECONDITION,
     BackendUnavailable: grpc.StatusCode.FAILED_PRECONDITION,
     ServerBusy: grpc.StatusCode.UNAVAILABLE,
+    DependencyUnavailable: grpc.StatusCode.UNAVAILABLE,
+    PermissionRefused: grpc.StatusCode.PERMISSION_DENIED,
+    ResourceMissing: grpc.StatusCode.NOT_FOUND,
+    ConflictPersisted: grpc.StatusCode.ABORTED,
 }
 
 

@@ -141,7 +141,7 @@ def test_each_image_installs_only_its_own_extra_or_its_plugin():
     venv_stage = next(s for s in stages()[1] if s.name == "venv")
     assert {"BACKEND", 'PLUGIN=""'} <= set(venv_stage.all("ARG")) and 'test -n "${BACKEND}"' in installs[0]
     assert "--find-links /plugins" in installs[0] and "docker/plugins/ /plugins/" in venv_stage.all("COPY")
-    assert "load_backend" in installs[0], "the build fails when the backend does not import"
+    assert "check_loads" in installs[0], "the build fails when the backend (or early-stopping service) does not import"
 
 
 def test_plugin_build_installs_the_wheel_and_the_plugin_with_the_same_runtime():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from katib_suggestion.cli import main
+from katib_suggestion.deploy.early_stopping import default_selection, early_stopping_names
 from katib_suggestion.deploy.entries import declared_resources
 from katib_suggestion.deploy.routes import PREFIXED, UPSTREAM, routes
 from katib_suggestion.images import backend_of, image_for
@@ -61,8 +62,9 @@ def test_merge_keeps_every_other_setting(merged, live, selection):
     assert {k: v for k, v in after.items() if k != "data"} == {
         **{k: v for k, v in before.items() if k not in ("data", "metadata")},
         "metadata": {k: v for k, v in before["metadata"].items() if k not in SERVER_FIELDS | {"annotations"}}}
-    # the KatibConfig: init, collectors, early stopping and every entry we do not route, as they were
-    assert without(inner(after), routed) == without(inner(before), routed)
+    # the KatibConfig: init, collectors and every entry we do not route, as they were
+    stopping = early_stopping_names(default_selection(selection))
+    assert without(inner(after), routed, stopping) == without(inner(before), routed, stopping)
     entries = inner(after)["runtime"]["suggestions"]
     names = [e["algorithmName"] for e in entries]
     assert len(names) == len(set(names))
@@ -119,14 +121,18 @@ def test_merged_objects_validate_strictly(merged, tmp_path):
     assert output.count("passed for resource pod/") == len(pods) == len(BACKENDS)
 
 
-def test_diff_against_upstreams_default_shows_only_suggestion_entries(capsys):
+def test_diff_against_upstreams_default_shows_only_suggestion_and_early_stopping_entries(capsys):
     code, out, err = run(capsys, str(LIVE["standalone"]), "--diff")
     assert code == 1  # changes, as diff says so
     changed = [line for line in out.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert "-    image: ghcr.io/kubeflow/katib/suggestion-goptuna:v0.19.0" in changed
     assert f"+    image: {image_for('optuna')}" in changed
     assert changed and not any("metricsCollectors" in line or "certGenerator" in line for line in changed)
-    assert "7 entries replaced (random, tpe, grid, bayesianoptimization, cmaes, sobol, multivariate-tpe)" in err
+    assert "-    image: ghcr.io/kubeflow/katib/earlystopping-medianstop:v0.19.0" in changed
+    assert f"+    image: {image_for('early-stopping')}" in changed
+    assert ("8 entries replaced (random, tpe, grid, bayesianoptimization, cmaes, sobol, multivariate-tpe, "
+            "medianstop)") in err
+    assert err.rstrip().endswith("percentile, asha); every other setting kept")
 
 
 def test_stdin_registry_tag_and_patches(capsys):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from katib_suggestion.deploy.early_stopping import default_selection, early_stopping_names, merge_early_stoppings
+from katib_suggestion.deploy.entries import EntryOptions
 from katib_suggestion.deploy.katib_config import merge, read
 from katib_suggestion.deploy.katib_config import render as render_config
 from katib_suggestion.deploy.routes import PREFIXED, UPSTREAM_BACKENDS, routes
@@ -115,7 +117,11 @@ def test_katib_config_names_only_what_our_images_serve(overlay, rendered):
 def test_upstream_runtime_sections_are_kept(overlay, rendered):
     config = katib_config(rendered[overlay])
     assert {c["kind"] for c in config["runtime"]["metricsCollectors"]} == {"StdOut", "File", "TensorFlowEvent"}
-    assert [e["algorithmName"] for e in config["runtime"]["earlyStoppings"]] == ["medianstop"]
+    stopping = {e["algorithmName"]: e["image"] for e in config["runtime"]["earlyStoppings"]}
+    assert list(stopping) == ["medianstop", "percentile", "asha"]
+    # the drop-in routes upstream's medianstop to our image too; side by side keeps upstream's
+    assert (stopping["medianstop"] == image_for("early-stopping")) == (overlay == "overlays/upstream-names")
+    assert stopping["asha"] == stopping["percentile"] == image_for("early-stopping")
     assert config["init"]["controller"]["trialResources"]
 
 
@@ -212,10 +218,13 @@ def test_manifests_reference_nothing_in_examples():
         assert "examples/" not in path.read_text(), path
 
 
-def without(config: dict, names) -> dict:
-    """``config`` without the suggestion entries of ``names``."""
+def without(config: dict, names, early_stopping_names=()) -> dict:
+    """``config`` without the suggestion entries of ``names`` and the earlyStoppings entries of those."""
     result = copy.deepcopy(config)
     result["runtime"]["suggestions"] = [e for e in result["runtime"]["suggestions"] if e["algorithmName"] not in names]
+    if early_stopping_names:
+        result["runtime"]["earlyStoppings"] = [e for e in result["runtime"].get("earlyStoppings", [])
+                                               if e["algorithmName"] not in early_stopping_names]
     return result
 
 
@@ -233,8 +242,12 @@ def test_katib_config_files_are_what_the_merge_command_writes(folder):
     text = path.read_text()
     document = read(text)
     config, changes = merge(document.config, routes(GENERATED[folder]))
-    assert not changes and render_config(document, config) == text, (
+    options = EntryOptions()
+    config, stopping_changes = merge_early_stoppings(config, early_stopping_names(default_selection(GENERATED[folder])),
+                                                     options)
+    assert not changes + stopping_changes and render_config(document, config) == text, (
         f"stale: katib-suggest katib-config {path.relative_to(ROOT)} --algorithms {GENERATED[folder]} -o "
         f"{path.relative_to(ROOT)}")
     routed = routes(GENERATED[folder])
-    assert without(config, routed) == without(yaml.safe_load(UPSTREAM_DEFAULT.read_text()), routed)
+    stopping = early_stopping_names(default_selection(GENERATED[folder]))
+    assert without(config, routed, stopping) == without(yaml.safe_load(UPSTREAM_DEFAULT.read_text()), routed, stopping)

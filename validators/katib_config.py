@@ -7,6 +7,7 @@ from typing import Any
 
 from katib_suggestion.images import backend_of, image_for
 from katib_validators.catalog import BACKENDS, backends_serving, served_by
+from katib_validators.early_stopping_config import check_early_stopping_entries
 from katib_validators.problems import Problem, guarded
 
 API_VERSION = "config.kubeflow.org/v1beta1"
@@ -27,7 +28,7 @@ def _check(config: Any) -> list[Problem]:
     problems = []
     for index, entry in enumerate(suggestions):
         problems += _check_entry(entry, f"{PATH}[{index}]")
-    return problems
+    return problems + check_early_stopping_entries(runtime.get("earlyStoppings"))
 
 
 def _check_entry(entry: Any, where: str) -> list[Problem]:

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import yaml
+from katib_suggestion.authoring.early_stopping import COMMENT as EARLY_STOPPING_COMMENT
 from katib_suggestion.authoring.trial import TRIAL_KINDS
 from katib_validators.catalog import BACKENDS, served_by
 from katib_validators.pods import ISTIO_INJECT
@@ -102,6 +103,8 @@ def _comments(doc: dict[str, Any]) -> dict[tuple, str]:
         ("spec", "trialTemplate", "trialParameters"):
             "each ${trialParameters.NAME} in the trialSpec becomes the trial's value of parameter `reference`",
     }
+    if "earlyStopping" in spec:
+        comments["spec", "earlyStopping"] = EARLY_STOPPING_COMMENT
     if "goal" in spec["objective"]:
         comments["spec", "objective", "goal"] = "the Experiment succeeds as soon as a trial reaches this"
     return comments

@@ -28,6 +28,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                           "--latency: call time and memory instead.")
     parser.add_argument("--latency", action="store_true",
                         help="call time, peak memory and start-up per algorithm and history size")
+    parser.add_argument("--early-stopping", action="store_true",
+                        help="training epochs and final regret per early-stopping rule on learning-curve problems "
+                             "(uses --problems, --seeds, --algorithms, --workers, --out)")
     parser.add_argument("--backend", action="append", choices=BACKENDS,
                         help="backend to measure (repeatable; default: all)")
     parser.add_argument("--algorithms", type=_csv,
@@ -98,6 +101,10 @@ def _benchmark(args: argparse.Namespace) -> int:
     one_blas_thread()  # as `serve` does: the servers measured here, and the reference arms, run in this process tree
     if args.log_level != "DEBUG":  # gRPC's C core logs closed connections ("Got goaway"); grpcio reads this
         os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # on import only, so before anything imports grpc
+    if args.early_stopping:
+        from katib_suggestion.quality.stopping.command import run_stopping
+
+        return run_stopping(args)
     if not args.latency:
         from katib_suggestion.quality.command import run_quality
 

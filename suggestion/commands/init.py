@@ -46,6 +46,10 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--parallel", type=int, help="trials at once (default 3, at most --max-trials)")
     what.add_argument("--max-trials", type=int, help="trials in all (default 12)")
     what.add_argument("--max-failed", type=int, help="failed trials that fail the Experiment (default 3)")
+    what.add_argument("--early-stopping", metavar="ALGORITHM",
+                      help="stop poor trials early: medianstop (upstream's), percentile or asha")
+    what.add_argument("--early-stopping-setting", action="append", metavar="NAME=VALUE",
+                      help="an early-stopping setting (repeatable), e.g. start_step=5")
     pods = parser.add_argument_group("the trial's pods")
     pods.add_argument("--kind", choices=TRIAL_KINDS, help="; ".join(f"{k}: {v.summary}" for k, v in
                                                                     TRIAL_KINDS.items()) + " (default Job)")
@@ -69,6 +73,7 @@ def _algorithms() -> str:
 def run(args: argparse.Namespace) -> int:
     from katib_suggestion.authoring import document, prompts
     from katib_suggestion.authoring import inputs as given
+    from katib_suggestion.authoring.early_stopping import add_early_stopping
     from katib_suggestion.authoring.render import to_yaml
 
     inputs = given.Inputs()
@@ -93,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         return _fail("these inputs cannot make an Experiment", [f"--command: {error}"])
     problems = document.problems_of(doc, inputs)
+    problems += add_early_stopping(doc, args.early_stopping, args.early_stopping_setting)
     if problems:
         return _fail("the Experiment would not be valid", problems)
     return _write(to_yaml(doc, str(args.output or f"{inputs.name}.yaml")), args.output, args.force)

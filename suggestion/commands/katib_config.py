@@ -11,6 +11,12 @@ from typing import Any
 import yaml
 from katib_suggestion import __version__
 from katib_suggestion.commands import command
+from katib_suggestion.deploy.early_stopping import (
+    EarlyStoppingRouteError,
+    default_selection,
+    early_stopping_names,
+    merge_early_stoppings,
+)
 from katib_suggestion.deploy.entries import ALL_BACKENDS, EntryOptions, NoImage
 from katib_suggestion.deploy.katib_config import Change, KatibConfigError, diff, merge, read, render
 from katib_suggestion.deploy.routes import UPSTREAM, RouteError, routes, unrouted_plugins
@@ -24,9 +30,9 @@ CHANGES, UNUSABLE = 1, 2  # --diff exits 1 when something would change, as diff 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = textwrap.fill(
         "Read a katib-config (the ConfigMap as `kubectl get configmap katib-config -n kubeflow -o yaml` "
-        "prints it, or a KatibConfig file) and write it back with katib-suggest's suggestion entries "
-        "merged in: an entry for a routed name is replaced where it stands, a new name is appended, "
-        "everything else (init, metrics collectors, early stopping, other suggestions) is kept. "
+        "prints it, or a KatibConfig file) and write it back with katib-suggest's suggestion and "
+        "early-stopping entries merged in: an entry for a routed name is replaced where it stands, a new "
+        "name is appended, everything else (init, metrics collectors, other entries) is kept. "
         "Running it again changes nothing.")
     parser.epilog = ("install:  kubectl get configmap katib-config -n kubeflow -o yaml | katib-suggest "
                      "katib-config --save-original katib-config.orig.yaml | kubectl apply -f -\n"
@@ -38,6 +44,11 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
                              "included: drop-in), 'prefixed' (only optuna-tpe, hyperopt-tpe, ...: upstream's entries "
                              "stay), or a list of these and names such as tpe,cmaes,optuna-tpe (NAME=BACKEND picks "
                              "a backend); a plugin's names are added only when listed, e.g. upstream,nevergrad-de")
+    parser.add_argument("--early-stopping", metavar="SELECTION",
+                        help="earlyStoppings entries: 'all' (upstream's medianstop routed to our early-stopping "
+                             "image, plus percentile and asha; the default with --algorithms upstream), 'new' "
+                             "(only percentile and asha: upstream's medianstop stays; the default otherwise), "
+                             "'none', or a list such as medianstop,asha")
     parser.add_argument("--registry", default=REGISTRY,
                         help=f"registry and path holding katib-suggest's own images (default {REGISTRY})")
     parser.add_argument("--tag", default=__version__, help=f"tag of katib-suggest's own images (default "
@@ -78,7 +89,10 @@ def run(args: argparse.Namespace) -> int:
                                _patches(args.security_context, "--security-context"))
         chosen = routes(args.algorithms)
         config, changes = merge(document.config, chosen, options)
-    except (KatibConfigError, RouteError, NoImage) as error:
+        config, stopping_changes = merge_early_stoppings(config, early_stopping_names(
+            args.early_stopping or default_selection(args.algorithms)), options)
+        changes += stopping_changes
+    except (KatibConfigError, RouteError, NoImage, EarlyStoppingRouteError) as error:
         print(f"katib-suggest katib-config: {error}", file=sys.stderr)
         return UNUSABLE
     for note in unrouted_plugins(chosen):

@@ -6,20 +6,21 @@ import argparse
 
 from katib_suggestion.blas_threads import one_blas_thread
 from katib_suggestion.commands import command
+from katib_suggestion.served import SERVED, default_port
 from katib_suggestion.settings_env import checked, env, non_negative_float, one_of, optional, port, positive_int
-from katib_validators.catalog import BACKENDS
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Serve Katib's Suggestion API for one backend. Every flag can also come from "
                           "the environment as KATIB_SUGGEST_<FLAG> (e.g. KATIB_SUGGEST_PORT); a flag given "
                           "on the command line wins.")
-    parser.add_argument("--backend", choices=BACKENDS, default=env("BACKEND") or None, required=not env("BACKEND"),
-                        type=checked(one_of(BACKENDS, str.lower), f"a backend ({', '.join(BACKENDS)})"),
-                        help="backend to serve: one of ours or an installed plugin")
+    parser.add_argument("--backend", choices=SERVED, default=env("BACKEND") or None, required=not env("BACKEND"),
+                        type=checked(one_of(SERVED, str.lower), f"a backend ({', '.join(SERVED)})"),
+                        help="backend to serve: one of ours or an installed plugin, or early-stopping for "
+                             "Katib's EarlyStopping service")
     parser.add_argument("--host", default=env("HOST", "0.0.0.0"), help="address to listen on (default 0.0.0.0)")
-    parser.add_argument("--port", type=checked(port, "a port number (0-65535)"), default=env("PORT", "6789"),
-                        help="port (default 6789)")
+    parser.add_argument("--port", type=checked(port, "a port number (0-65535)"), default=env("PORT"),
+                        help="port (default 6789; 6788 for early-stopping, as Katib expects)")
     seconds = checked(non_negative_float, "a number of seconds >= 0")
     parser.add_argument("--grace-period", type=seconds, default=env("GRACE_PERIOD", "30"),
                         help="seconds calls in flight may finish in after SIGTERM (default 30)")
@@ -38,6 +39,7 @@ def serve(args: argparse.Namespace) -> int:
     from katib_suggestion.server import Config
     from katib_suggestion.server import serve as run_server
 
-    return run_server(Config(backend=args.backend, host=args.host, port=args.port,
+    chosen = args.port if args.port is not None else default_port(args.backend)
+    return run_server(Config(backend=args.backend, host=args.host, port=chosen,
                              grace_period=args.grace_period, drain_period=args.drain_period,
                              max_workers=args.max_workers, metrics_port=args.metrics_port))

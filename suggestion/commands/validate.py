@@ -12,6 +12,7 @@ import yaml
 from katib_suggestion.authoring.inputs import is_init_spec
 from katib_suggestion.commands import command
 from katib_validators.catalog import BACKENDS
+from katib_validators.early_stopping_experiment import check_early_stopping
 from katib_validators.experiment import parse_experiment
 from katib_validators.katib_config import check_katib_config
 from katib_validators.locate import document_nodes, line_of
@@ -143,7 +144,9 @@ def check_document(document: Any, backend: str | None) -> tuple[list[Problem], l
                         type(document).__name__)], []
     kind = document.get("kind")
     if isinstance(kind, str) and kind.lower() == "experiment":
-        return parse_experiment(document, backend)[1] + check_resource(document), resource_warnings(document)
+        stopping_errors, stopping_warnings = check_early_stopping(document)
+        return (parse_experiment(document, backend)[1] + check_resource(document) + stopping_errors,
+                resource_warnings(document) + stopping_warnings)
     if kind == "KatibConfig":
         return check_katib_config(document), []
     if kind == "ConfigMap" and _is_katib_config(document):

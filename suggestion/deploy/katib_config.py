@@ -89,26 +89,32 @@ def merge(config: Mapping[str, Any], routes: Mapping[str, str],
     """``config`` with an entry of ours for every routed name: an existing entry of that name is
     replaced where it stands (a duplicate, which Katib would shadow, is dropped), a new name is
     appended. Every other key and entry is left exactly as it was; ``config`` is not modified."""
+    wanted = {name: entry(name, backend, options) for name, backend in routes.items()}
+    return merge_section(config, "suggestions", wanted)
+
+
+def merge_section(config: Mapping[str, Any], section: str,
+                  wanted: Mapping[str, dict[str, Any]]) -> tuple[dict[str, Any], list[Change]]:
+    """``merge`` for any ``runtime`` list of ``{algorithmName, image, ...}`` entries (suggestions, earlyStoppings)."""
     result = copy.deepcopy(dict(config))
     runtime = result.setdefault("runtime", {})
-    old = runtime.get("suggestions") or []
-    wanted = {name: entry(name, backend, options) for name, backend in routes.items()}
+    old = runtime.get(section) or []
     placed: set[str] = set()
-    suggestions, changes = [], []
+    merged, changes = [], []
     for item in old:
         name = item.get("algorithmName") if isinstance(item, Mapping) else None
         if name not in wanted:
-            suggestions.append(item)
+            merged.append(item)
         elif name not in placed:
             placed.add(name)
-            suggestions.append(wanted[name])
+            merged.append(wanted[name])
             if item != wanted[name]:
                 changes.append(Change(name, item.get("image"), wanted[name]["image"]))
     for name, new in wanted.items():
         if name not in placed:
-            suggestions.append(new)
+            merged.append(new)
             changes.append(Change(name, None, new["image"]))
-    runtime["suggestions"] = suggestions
+    runtime[section] = merged
     return result, changes
 
 

@@ -39,7 +39,8 @@ class TrialRunner(Protocol):
         """The trial was just created (RUNNING): start it."""
 
     def wait(self, running: list[api_pb2.Trial]) -> list[tuple[api_pb2.Trial, float | None]]:
-        """Block until at least one running trial ends; return (trial, objective value or None).
+        """Block until at least one running trial ends; return (trial, objective value or None), or
+        (trial, value, condition) for a trial that ended otherwise than succeeded or failed (EARLYSTOPPED).
 
         May return nothing when the trials that ended were killed because ``stop`` became true."""
 
@@ -155,8 +156,8 @@ class ExperimentDriver:
         if not running:
             return
         if self.runner:
-            for trial, value in self.runner.wait(running):
-                self._record(trial, value)
+            for trial, value, *condition in self.runner.wait(running):
+                self._record(trial, value, *condition)
             return
         for trial in self.rng.sample(running, self.rng.randint(1, len(running))):
             self._finish(trial)
@@ -169,10 +170,11 @@ class ExperimentDriver:
             value = None
         self._record(trial, value)
 
-    def _record(self, trial: api_pb2.Trial, value: float | None) -> None:
+    def _record(self, trial: api_pb2.Trial, value: float | None, condition: int = Condition.SUCCEEDED) -> None:
         if value is None:
-            trial.status.condition = Condition.FAILED
+            # an early-stopped trial that reported no objective: Katib leaves it out of later requests
+            trial.status.condition = Condition.EARLYSTOPPED if condition == Condition.EARLYSTOPPED else Condition.FAILED
             return
-        trial.status.condition = Condition.SUCCEEDED
+        trial.status.condition = condition
         trial.status.observation.metrics.add(
             name=self.experiment.spec.objective.objective_metric_name, value=repr(float(value)))

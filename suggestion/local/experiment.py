@@ -15,6 +15,7 @@ from katib_suggestion.local.groups import ProcessGroups
 from katib_suggestion.local.process import FUNCTION_ANNOTATION, Collector, CommandTemplate, Outcome, run_command
 from katib_suggestion.local.progress import Progress, note
 from katib_suggestion.local.result import LocalResult, decide
+from katib_suggestion.local.stopping import LocalStopping
 from katib_suggestion.local.trials import LocalTrials
 from katib_suggestion.quality.problems import PROBLEMS
 from katib_suggestion.wire import experiment_message
@@ -65,7 +66,7 @@ def trial_function(doc: Mapping[str, Any], function: str | None, cwd: Path, time
         raise Invalid(f"  spec.trialTemplate: {error} (or give --function NAME)") from error
     (out / "trials").mkdir(parents=True, exist_ok=True)
 
-    def run(trial: str, assignments: dict[str, str]) -> Outcome:
+    def run(trial: str, assignments: dict[str, str], watch=None) -> Outcome:
         devices = gpus.take(lambda: groups.stopping) if gpus else []
         if devices is None:
             return Outcome(None, message=groups.reason, killed=True)
@@ -74,7 +75,8 @@ def trial_function(doc: Mapping[str, Any], function: str | None, cwd: Path, time
         note(f"trial {trial} started{on}: {', '.join(f'{k}={v}' for k, v in assignments.items())}")
         try:
             return run_command(template, collector, assignments, trial, cwd, timeout,
-                               out / "trials" / f"{trial}.log", groups, {VISIBLE: ",".join(devices)} if gpus else None)
+                               out / "trials" / f"{trial}.log", groups,
+                               {VISIBLE: ",".join(devices)} if gpus else None, watch)
         finally:
             if gpus:
                 gpus.give_back(devices)
@@ -108,8 +110,10 @@ def run(doc: Mapping[str, Any], stub, function, groups: ProcessGroups | None,
     spec, experiment = doc["spec"], experiment_message(doc)
     objective = spec["objective"]
     progress = Progress(experiment.spec.max_trial_count, f"{experiment.name} trials", unit="trial")
+    # a built-in function reports only its final value: early stopping needs the trial's stdout
+    stopping = LocalStopping(spec, Collector.of(spec)) if spec.get("earlyStopping") and groups else None
     trials = LocalTrials(function, experiment.spec.parallel_trial_count, objective["type"] == "maximize",
-                         progress, groups)
+                         progress, groups, stopping)
     goal = objective.get("goal")
 
     def goal_reached() -> bool:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class End(Enum):
     EXITED = "exited"  # the direct child ended by itself
     TIMED_OUT = "timed out"
     STOPPED = "stopped"  # ended by end_all (Ctrl-C, or the experiment is over)
+    EARLY_STOPPED = "early stopped"  # its early-stopping rules were met: ended like Katib's collector ends it
 
 
 class ProcessGroups:
@@ -54,8 +56,10 @@ class ProcessGroups:
             self._live[process.pid] = process
         return process
 
-    def wait(self, process: subprocess.Popen, timeout: float) -> End:
-        """Wait for the direct child, then end whatever is left of its group (background grandchildren)."""
+    def wait(self, process: subprocess.Popen, timeout: float, stop: Callable[[], bool] | None = None) -> End:
+        """Wait for the direct child, then end whatever is left of its group (background grandchildren).
+
+        ``stop`` is asked between polls; when it says so the group is ended (TERM, KILL after the grace)."""
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -72,6 +76,9 @@ class ProcessGroups:
                     return End.STOPPED
                 if self._given_up.is_set():
                     return End.STOPPED
+                if stop is not None and stop():
+                    _end_groups([process], self.grace)
+                    return End.EARLY_STOPPED
                 if time.monotonic() >= deadline:
                     _end_groups([process], self.grace)
                     return End.STOPPED if self._stopping else End.TIMED_OUT

@@ -28,6 +28,10 @@ def convergence_plot(completed: list[Finished], maximize: bool, metric: str, tit
     else:
         figure, axes = plt.subplots(figsize=(7, 4))
     axes.scatter(xs, values, s=18, color="0.6", label="trial")
+    stopped = [(i, item.outcome.value) for i, item in enumerate(completed, 1)
+               if item.outcome.early_stopped and item.outcome.value is not None]
+    if stopped:  # their value is what they reached before their rules stopped them
+        axes.scatter(*zip(*stopped, strict=True), s=26, marker="v", color="tab:orange", label="early stopped")
     axes.step(range(1, len(curve) + 1), [float("nan") if v is None else v for v in curve], where="post",
               color="tab:blue", linewidth=2, label="best so far")
     # losses spanning decades (a bad trial can be 100x the best) would flatten the best-so-far line

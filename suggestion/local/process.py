@@ -9,16 +9,17 @@ one value per metric chosen by its metric strategy.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 import shlex
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from katib_suggestion.local.groups import End, ProcessGroups, Stopped
 
@@ -33,6 +34,16 @@ OWN_ENVIRONMENT: set[str] = set()
 _STRATEGIES = {"min": min, "max": max, "latest": lambda values: values[-1]}
 
 
+class StopWatch(Protocol):
+    """Applies a trial's early-stopping rules to its stdout while it runs (katib_suggestion.local.stopping)."""
+
+    def follow(self, stdout: Path) -> Callable[[], bool]:
+        """A check, asked between polls, that reads what the trial printed since and says whether to stop it."""
+
+    def ended(self, objective_values: list[float], status: str) -> None:
+        """The trial is over with ``status`` (Outcome.status); ``objective_values``: all it reported, in order."""
+
+
 @dataclass
 class Outcome:
     value: float | None  # the objective metric, None when the trial failed or was killed
@@ -40,10 +51,13 @@ class Outcome:
     message: str = ""
     output_tail: tuple[str, ...] = ()  # the last lines a failed trial printed (stdout and stderr together)
     killed: bool = False  # ended by the run (Ctrl-C, the experiment is over): neither succeeded nor failed
+    early_stopped: bool = False  # ended by its early-stopping rules; ``value`` is what it reported until then
 
     @property
     def status(self) -> str:
         """Katib's name for the trial's final condition."""
+        if self.early_stopped:
+            return "EarlyStopped"
         return "Succeeded" if self.value is not None else "Killed" if self.killed else "Failed"
 
 
@@ -69,17 +83,31 @@ class Collector:
         return cls(objective["objectiveMetricName"], strategies, filters)
 
     def parse(self, stdout: str) -> dict[str, float]:
+        return {name: _STRATEGIES[self.strategies[name]](values) for name, values in self.reports(stdout).items()}
+
+    def reports(self, stdout: str) -> dict[str, list[float]]:
+        """Every value of every metric, in the order printed."""
         seen: dict[str, list[float]] = {}
-        patterns = [re.compile(f) for f in self.filters]
         for line in stdout.splitlines():
-            if not any(name in line for name in self.strategies):
-                continue  # as Katib: only lines that mention a metric are matched
-            for pattern in patterns:
-                for match in pattern.finditer(line):
-                    name, value = match.group(1).strip(), _number(match.group(2))
-                    if name in self.strategies and value is not None:
-                        seen.setdefault(name, []).append(value)
-        return {name: _STRATEGIES[self.strategies[name]](values) for name, values in seen.items()}
+            for name, value in self.line_values(line):
+                seen.setdefault(name, []).append(value)
+        return seen
+
+    def line_values(self, line: str) -> list[tuple[str, float]]:
+        """The (metric, value) pairs of one line, matched with the collector's filters."""
+        if not any(name in line for name in self.strategies):
+            return []  # as Katib: only lines that mention a metric are matched
+        found = []
+        for pattern in self._patterns:
+            for match in pattern.finditer(line):
+                name, value = match.group(1).strip(), _number(match.group(2))
+                if name in self.strategies and value is not None:
+                    found.append((name, value))
+        return found
+
+    @functools.cached_property
+    def _patterns(self) -> list[re.Pattern]:
+        return [re.compile(f) for f in self.filters]
 
     def missing(self) -> str:
         """Why no objective value was found, and where to look."""
@@ -154,7 +182,7 @@ def _inherited_environment() -> dict[str, str]:
 
 def run_command(template: CommandTemplate, collector: Collector, assignments: Mapping[str, str], trial: str,
                 cwd: Path, timeout: float, log: Path, groups: ProcessGroups,
-                extra_env: Mapping[str, str] | None = None) -> Outcome:
+                extra_env: Mapping[str, str] | None = None, watch: StopWatch | None = None) -> Outcome:
     """Run one trial's process group (no shell: arguments are passed as they are) and read its metrics.
 
     stdout and stderr go to one file next to the log while the trial runs (``tail -f`` it), as Katib's
@@ -173,13 +201,23 @@ def run_command(template: CommandTemplate, collector: Collector, assignments: Ma
             return Outcome(None, message=str(error), killed=True)
         log.write_text(f"$ {shlex.join(argv)}\n{error}\n")
         return Outcome(None, message=f"cannot start {argv[0]}: {error}")
-    end = groups.wait(process, timeout)
+    end = groups.wait(process, timeout, watch.follow(live) if watch else None)
     output = _take(live)
-    message = {End.TIMED_OUT: f"timed out after {timeout:g} s", End.STOPPED: groups.reason}.get(end) \
+    message = {End.TIMED_OUT: f"timed out after {timeout:g} s", End.STOPPED: groups.reason,
+               End.EARLY_STOPPED: "early stopped: every early-stopping rule was met"}.get(end) \
         or _exit_message(process.returncode)
     ending = "" if not output or output.endswith("\n") else "\n"
     log.write_text(f"$ {shlex.join(argv)}\n{output}{ending}--- {message or 'exit status 0'}\n")
+    outcome = _outcome(end, collector, output, message)
+    if watch is not None:
+        watch.ended(collector.reports(output).get(collector.objective, []), outcome.status)
+    return outcome
+
+
+def _outcome(end: End, collector: Collector, output: str, message: str) -> Outcome:
     metrics = collector.parse(output)
+    if end is End.EARLY_STOPPED:
+        return Outcome(metrics.get(collector.objective), metrics, message, early_stopped=True)
     if end is End.STOPPED:
         return Outcome(None, metrics, message, killed=True)
     if message or collector.objective not in metrics:

@@ -57,8 +57,10 @@ class LocalResult:
     def summary(self) -> str:
         trials, verdict = self.trials, self.verdict
         done = trials.completed
+        stopped = sum(1 for f in done if f.outcome.early_stopped)
         line = (f"Experiment {self.name} {verdict.state}: {verdict.reason}; {len(done)} trials finished "
-                f"({len(done) - trials.failed} succeeded, {trials.failed} failed)")
+                f"({len(done) - trials.failed - stopped} succeeded, "
+                f"{f'{stopped} early stopped, ' if stopped else ''}{trials.failed} failed)")
         if trials.killed:
             line += f", {trials.killed} {'interrupted' if verdict.state == 'Interrupted' else 'stopped'}"
         lines = [line]

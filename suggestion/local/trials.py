@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from katib_api import api_pb2
 from katib_suggestion.local.groups import ProcessGroups
 from katib_suggestion.local.process import Outcome
 from katib_suggestion.local.progress import Progress
+from katib_suggestion.local.stopping import LocalStopping
 
 # trial name, assignments -> outcome; runs in a worker thread
 TrialFunction = Callable[[str, dict[str, str]], Outcome]
@@ -38,6 +40,7 @@ class LocalTrials:
     maximize: bool
     progress: Progress
     groups: ProcessGroups | None = None  # the trials' processes; None when a built-in function evaluates them
+    stopping: LocalStopping | None = None  # spec.earlyStopping, applied to the trials' stdout as Katib does
     ended: list[Finished] = field(default_factory=list)  # in the order they ended, killed trials included
 
     def __post_init__(self):
@@ -46,7 +49,10 @@ class LocalTrials:
 
     def start(self, trial: api_pb2.Trial) -> None:
         assignments = {a.name: a.value for a in trial.spec.parameter_assignments.assignments}
-        self._futures[trial.name] = self._pool.submit(_timed, self.function, trial.name, assignments)
+        function = self.function
+        if self.stopping is not None:
+            function = functools.partial(function, watch=self.stopping.watch(trial.name))
+        self._futures[trial.name] = self._pool.submit(_timed, function, trial.name, assignments)
 
     def wait(self, running: list[api_pb2.Trial]) -> list[tuple[api_pb2.Trial, float | None]]:
         """Trials that succeeded or failed; killed ones are kept here only (the experiment is stopping)."""
@@ -55,7 +61,9 @@ class LocalTrials:
         ended = []
         for future in done:
             item = self._collect(by_future[future].name)
-            if not item.outcome.killed:
+            if item.outcome.early_stopped:
+                ended.append((by_future[future], item.outcome.value, api_pb2.TrialStatus.EARLYSTOPPED))
+            elif not item.outcome.killed:
                 ended.append((by_future[future], item.outcome.value))
         return ended
 

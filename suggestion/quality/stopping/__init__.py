@@ -1,0 +1,1 @@
+"""The early-stopping benchmark: learning-curve problems, stopping arms, a simulated cluster, the table."""
