@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 from katib_suggestion.backend import Backend
+from katib_suggestion.cancellation import checkpoint
 from katib_suggestion.errors import SearchSpaceExhausted
 from katib_suggestion.model import Point, SearchSpace, SuggestionRequest, Trial, TrialState
 from katib_suggestion.seeding import derive_seed
@@ -41,6 +42,7 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
         wanted = limit - len(chosen)
         if wanted == 0:
             break
+        checkpoint()
         seed = request.seed if round_ == 0 else derive_seed(request.seed, "round", round_)
         ask = replace(request, history=tuple(history), count=wanted, seed=seed)
         proposal = backend.suggest(ask)

@@ -40,3 +40,8 @@ class BackendUnavailable(SuggestionError):
 
 class ServerBusy(SuggestionError):
     """Too many calls are already waiting for a worker. gRPC: UNAVAILABLE (Katib retries it)."""
+
+
+class CallAbandoned(SuggestionError):
+    """The client left (deadline passed or call cancelled) and the work stopped at a safe point.
+    gRPC: CANCELLED (nobody is waiting for it; the code is for the log and the metrics)."""
