@@ -57,12 +57,13 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
     if missing:
         rng = random.Random(derive_seed(request.seed, "fallback"))
         taken = [t.params for t in history]
-        chosen += _unseen_points(space, seen, taken, missing, rng)
+        chosen += unseen_points(space, seen, taken, missing, rng)
     return Batch(chosen, missing, labels)
 
 
-def _unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], taken: list[Point], count: int,
-                   rng: random.Random) -> list[Point]:
+def unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], taken: list[Point], count: int,
+                  rng: random.Random) -> list[Point]:
+    """``count`` points drawn uniformly among those not in ``seen`` (``taken``: the same points, as values)."""
     size = space.cardinality()
     if size <= ENUMERATE_LIMIT:
         # every dimension is enumerable (continuous doubles by their doubles): pick unseen positions
