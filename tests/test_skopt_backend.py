@@ -212,12 +212,15 @@ def test_the_answer_does_not_depend_on_the_blas_thread_count():
 
 
 def test_a_batch_too_large_for_a_fit_per_point_gets_its_rest_at_random_and_says_so():
-    shape = skopt_budget.Shape("GP", dims=6, parameters=6, trials=350, points=1000)
-    plan = skopt_budget.plan_for(shape, 350, 0, 1000, "lbfgs", 20)
+    shape = skopt_budget.Shape("RF", dims=6, parameters=6, trials=350, points=1000)
+    plan = skopt_budget.plan_for(shape, 350, 0, 1000, "sampling", 20)
     assert plan.seconds() <= 20 * skopt_budget.SAFETY
     assert 1 <= plan.count < 1000 and "random-rest" in plan.degraded
     # the model places as many points as fit, not half of them
     assert replace(plan, count=plan.count + 1).seconds() > 20 * skopt_budget.SAFETY
+    # a GP grows by every point told back: its last fit stays within the memory measured
+    gp = skopt_budget.plan_for(replace(shape, estimator="GP"), 10, 0, 1000, "lbfgs", budget=10_000)
+    assert gp.count == skopt_budget.GP_MAX_MODEL - 10 and "random-rest" in gp.degraded
     # an ordinary batch keeps a model fit per point
     assert skopt_budget.plan_for(skopt_budget.Shape("GP", 6, 6, "gp_hedge", 40, 4), 40, 0, 4, "lbfgs", 20).count == 4
 
@@ -230,3 +233,22 @@ def test_running_trials_count_against_the_window_and_are_cut_to_the_most_recent_
     monkeypatch.setattr(skopt_budget, "GP_MAX_WINDOW", 40)
     proposal = BACKEND.suggest(request_with(completed=30, pending=30))
     assert "history-window" in proposal.labels[DEGRADED_LABEL] and len(proposal.points) == 4
+
+
+@pytest.mark.parametrize("estimator", ["GP", "RF"])
+def test_a_small_finite_space_is_answered_in_one_round_without_repeats(monkeypatch, estimator):
+    """Each round of the core's re-asking spent the whole budget again (issue 22): the backend
+    itself replaces repeats by unseen points, so one plan pays for the call."""
+    from conftest import FINITE_PARAMETERS
+
+    experiment = make_experiment("skopt", "bayesianoptimization", FINITE_PARAMETERS,
+                                 {"base_estimator": estimator, "n_initial_points": 0}, max_trials=24)
+    history = tuple(Trial(f"t{i}", experiment.space.point_at(i), TrialState.COMPLETED, float(i % 5))
+                    for i in range(0, 24, 3))
+    asked = []
+    original = BACKEND.suggest
+    monkeypatch.setattr(BACKEND, "suggest", lambda request: (asked.append(request.count), original(request))[1])
+    batch = suggest_unique(BACKEND, SuggestionRequest(experiment, history, 14, 3))
+    keys = {experiment.space.key(p) for p in batch.points}
+    assert asked == [14] and batch.fallback == 0
+    assert len(keys) == 14 and not keys & {experiment.space.key(t.params) for t in history}

@@ -24,6 +24,9 @@ MAX_WINDOW = 2_000  # tree models: memory and fit time grow with the window
 # peaks at 1,000 trials: window 1,000 -> 245 MiB, 500 -> 200, 400 -> 199 with the
 # fixed mmap threshold of katib_suggestion.memory).
 GP_MAX_WINDOW = 350
+# Each point of a batch is told back before the next, so the GP of the last point is larger
+# still: at most this many observations (the server peak measured at 500 is 200 MiB).
+GP_MAX_MODEL = 500
 LBFGS_RESTARTS = 5  # skopt's default n_restarts_optimizer for the acquisition function
 
 
@@ -119,6 +122,8 @@ def _shrink(plan: Plan, target: float) -> Plan | None:
     top = _max_window(plan.estimator)
     if plan.window + plan.pending > top:
         return _tag(_with_history(plan, top), "history-window")
+    if _too_big(plan):
+        return _tag(replace(plan, count=max(1, GP_MAX_MODEL - plan.window - plan.pending)), "random-rest")
     if plan.fit_window > GP_FIT_WINDOW:
         return _tag(replace(plan, fit_window=GP_FIT_WINDOW), "hp-window")
     if plan.candidates > MIN_CANDIDATES * 4:
@@ -156,6 +161,10 @@ def _most_points(plan: Plan, target: float) -> int:
     return low
 
 
+def _too_big(plan: Plan) -> bool:
+    return plan.estimator == "GP" and plan.window + plan.pending + plan.count > GP_MAX_MODEL
+
+
 def _max_window(estimator: str) -> int:
     return GP_MAX_WINDOW if estimator == "GP" else MAX_WINDOW
 
@@ -170,7 +179,7 @@ def plan_for(shape: Shape, observations: int, pending: int, count: int, acq_opti
     plan = Plan(shape, count, observations, pending, observations if gp else 0, 2 if gp else 0, CANDIDATES,
                 acq_optimizer)
     target = budget * SAFETY
-    while plan.seconds() > target or plan.window + plan.pending > _max_window(shape.estimator):
+    while plan.seconds() > target or plan.window + plan.pending > _max_window(shape.estimator) or _too_big(plan):
         cheaper = _shrink(plan, target)
         if cheaper is None:
             break
