@@ -139,15 +139,6 @@ def test_an_abandoned_call_frees_the_worker_for_the_next_call(monkeypatch, leave
 
 def _planned_fits(request: pb.GetSuggestionsRequest) -> int:
     """Safe points of skopt_backend the long call passes when nobody cancels it (one per fit, plus one)."""
-    from katib_suggestion import wire
-    from katib_suggestion.backends.skopt_history import split
-    from katib_suggestion.backends.skopt_space import SpaceCodec
-    from katib_suggestion.model import SuggestionRequest
-    from katib_suggestion.pipeline import Suggester
+    from test_skopt_cost import plan_of_message
 
-    experiment = Suggester("skopt", None).experiment(request.experiment)
-    history = wire.trials_to_history(request.trials, experiment.space, experiment.objective).trials
-    ask = SuggestionRequest(experiment, tuple(history), request.current_request_number, 0)
-    codec = SpaceCodec(experiment.space)
-    return skopt_backend.plan_of(ask, codec, split(ask, codec), ask.count).count + 1
-
+    return plan_of_message(request).count + 1

@@ -235,6 +235,7 @@ def test_running_trials_count_against_the_window_and_are_cut_to_the_most_recent_
     assert "history-window" in proposal.labels[DEGRADED_LABEL] and len(proposal.points) == 4
 
 
+@pytest.mark.filterwarnings("ignore:The objective has been evaluated:UserWarning")  # skopt, on repeats
 @pytest.mark.parametrize("estimator", ["GP", "RF"])
 def test_a_small_finite_space_is_answered_in_one_round_without_repeats(monkeypatch, estimator):
     """Each round of the core's re-asking spent the whole budget again (issue 22): the backend
