@@ -7,11 +7,12 @@ from dataclasses import dataclass, replace
 
 from katib_suggestion.backends.skopt_costs import COSTS
 
-# The budget is CPU seconds of one core; a plan is made for SAFETY of it on the machine
-# the constants were measured on (benchmarks/skopt_cost.py). A node up to 1/SAFETY times
-# slower per core still stays within the budget, and Katib's default CPU limit (500m)
-# doubles wall time: the largest budget (30 s, katib_validators.skopt_algorithms) is then
-# 60 s, Katib's deadline, only on a node twice as slow as ours; the default (20 s) 40 s.
+# The budget is CPU seconds of one core; a plan is made for SAFETY of it on the machine the
+# constants were measured on (benchmarks/skopt_cost.py, whose predictions no probe exceeded),
+# so a node up to 1/SAFETY times slower per core still keeps the budget. Katib's default CPU
+# limit (500m) doubles wall time: on such a node a call then takes at most twice its budget,
+# 40 s for the default (20 s) and Katib's 60 s deadline for the largest (30 s,
+# katib_validators.skopt_algorithms).
 SAFETY = 0.5
 
 CANDIDATES = 10_000  # skopt's default n_points
