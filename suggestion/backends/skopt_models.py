@@ -33,6 +33,7 @@ class FastGaussianProcess(GaussianProcessRegressor):
     """
 
     def predict(self, X, return_std=False, return_cov=False, return_mean_grad=False, return_std_grad=False):
+        checkpoint()  # L-BFGS on the acquisition function predicts one point per step
         if not return_std or return_cov or return_mean_grad or len(X) == 1 or not hasattr(self, "K_inv_"):
             return super().predict(X, return_std, return_cov, return_mean_grad, return_std_grad)
         # gp_hedge scores the same candidate array once per acquisition function
@@ -40,6 +41,15 @@ class FastGaussianProcess(GaussianProcessRegressor):
         if cached is None or cached[0] is not X:
             self._last_scored = (X, self._mean_and_std(np.asarray(X, dtype=float)))
         return self._last_scored[1]
+
+    def _constrained_optimization(self, obj_func, initial_theta, bounds):
+        # the kernel's hyperparameter search is one library call of up to seconds: a safe
+        # point before each evaluation of the likelihood lets an abandoned call stop inside it
+        def watched(theta, eval_gradient=True):
+            checkpoint()
+            return obj_func(theta, eval_gradient)
+
+        return super()._constrained_optimization(watched, initial_theta, bounds)
 
     def _mean_and_std(self, X):
         means, stds = [], []
