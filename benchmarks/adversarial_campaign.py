@@ -30,6 +30,17 @@ from katib_validators.catalog import ALGORITHMS
 
 SUGGEST_CPU_LIMIT = 30.0  # "every accepted GetSuggestions under 30 s on one core"
 VALIDATE_CPU_LIMIT = 2.0  # "ValidateAlgorithmSettings under 2 s"
+BUDGET_SETTING = "time_budget_seconds"  # skopt's own budget: its calls are held to it, not to the general limit
+
+
+def call_budget(scenario: Scenario) -> float:
+    """CPU seconds one GetSuggestions of this experiment may take: skopt's setting (or its default), else the limit."""
+    algorithm = next((a for a in ALGORITHMS if a.backend == scenario.backend), None)
+    declared = algorithm.schema.defaults() if algorithm else {}
+    if BUDGET_SETTING not in declared:
+        return SUGGEST_CPU_LIMIT
+    given = {s["name"]: s["value"] for s in scenario.document["spec"]["algorithm"]["algorithmSettings"]}
+    return float(given.get(BUDGET_SETTING, declared[BUDGET_SETTING]))
 
 
 def signature(report: Report) -> str | None:
@@ -66,8 +77,10 @@ class Stats:
         self.fresh_samples: dict[str, list] = defaultdict(list)
         self.seconds: Counter = Counter()
         self.slowest: dict[str, float] = defaultdict(float)
-        # issue 13's targets, in process CPU seconds (what one idle core would take)
+        # issue 13's targets and skopt's own budgets, in CPU seconds of the serving process (the
+        # Suggester runs in this process: what the server's worker spends, whatever the load)
         self.over_budget: list[dict] = []
+        self.worst_cpu: dict[str, tuple[float, float, str]] = {}  # backend -> (cpu, its budget, call)
 
     def record(self, algorithm, scenario: Scenario, report: Report) -> None:
         name = f"{algorithm.backend}/{algorithm.key}"
@@ -76,14 +89,18 @@ class Stats:
         self.calls += len(report.suggest_seconds)
         self.slowest_validate = max(self.slowest_validate, (report.validate_seconds, name))
         self.cpu_validate = max(self.cpu_validate, (report.validate_cpu, name))
+        budget = call_budget(scenario)
         for call, (seconds, cpu) in enumerate(zip(report.suggest_seconds, report.suggest_cpu, strict=True)):
             where = f"{name}, call {call + 1} for {scenario.counts[call]} points"
             self.slowest_suggest = max(self.slowest_suggest, (seconds, where))
             self.cpu_suggest = max(self.cpu_suggest, (cpu, where))
             self.slowest[name] = max(self.slowest[name], seconds)
-            if cpu > SUGGEST_CPU_LIMIT:
-                self.over_budget.append({"call": where, "cpu_seconds": round(cpu, 2), "document": scenario.document,
-                                         "counts": scenario.counts, "offset": scenario.offset})
+            self.worst_cpu[scenario.backend] = max(self.worst_cpu.get(scenario.backend, (0.0, budget, "")),
+                                                   (cpu, budget, where))
+            if cpu > budget:
+                self.over_budget.append({"call": where, "cpu_seconds": round(cpu, 2), "budget": budget,
+                                         "document": scenario.document, "counts": scenario.counts,
+                                         "offset": scenario.offset})
         if report.validate_cpu > VALIDATE_CPU_LIMIT:
             self.over_budget.append({"call": f"{name}, ValidateAlgorithmSettings",
                                      "cpu_seconds": round(report.validate_cpu, 2), "document": scenario.document})
@@ -182,10 +199,14 @@ def _print(stats: Stats, suggesters, fresh: list[str], seconds: float, path: str
                             "counts": small.counts, "offset": small.offset,
                             "outcomes": [o.__dict__ for o in small.outcomes]}
     print(f"findings: {len(reproducers)} distinct, {sum(stats.finding_counts.values())} experiments")
-    print(f"calls over budget (GetSuggestions > {SUGGEST_CPU_LIMIT:g} s or Validate > {VALIDATE_CPU_LIMIT:g} s "
-          f"of CPU): {len(stats.over_budget)}")
+    for backend, (cpu, budget, where) in sorted(stats.worst_cpu.items()):
+        print(f"most CPU in one GetSuggestions of {backend}: {cpu:.2f} s (budget {budget:g} s; {where})")
+    print(f"calls over budget (GetSuggestions above its budget: skopt's {BUDGET_SETTING}, else "
+          f"{SUGGEST_CPU_LIMIT:g} s; Validate > {VALIDATE_CPU_LIMIT:g} s; CPU seconds of the serving process): "
+          f"{len(stats.over_budget)}")
     for entry in stats.over_budget:
-        print(f"- {entry['call']}: {entry['cpu_seconds']} s\n  {json.dumps(entry['document'])}")
+        print(f"- {entry['call']}: {entry['cpu_seconds']} s (budget {entry.get('budget', VALIDATE_CPU_LIMIT)} s)"
+              f"\n  {json.dumps(entry['document'])}")
     for key, reproducer in reproducers.items():
         print(f"- {key} ({reproducer['count']} experiments)\n  {json.dumps(reproducer)}")
     if path:
@@ -193,6 +214,7 @@ def _print(stats: Stats, suggesters, fresh: list[str], seconds: float, path: str
             json.dump({"experiments": dict(stats.experiments), "accepted": dict(stats.accepted),
                        "slowest_validate": stats.slowest_validate, "slowest_suggest": stats.slowest_suggest,
                        "cpu_validate": stats.cpu_validate, "cpu_suggest": stats.cpu_suggest,
+                       "worst_cpu": stats.worst_cpu,
                        "findings": reproducers, "fresh": fresh, "over_budget": stats.over_budget}, handle, indent=1)
     return 1 if reproducers or fresh or stats.over_budget else 0
 

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field, replace
 
 from katib_suggestion.backend import Backend
+from katib_suggestion.cancellation import checkpoint
 from katib_suggestion.errors import SearchSpaceExhausted
 from katib_suggestion.model import Point, SearchSpace, SuggestionRequest, Trial, TrialState
 from katib_suggestion.seeding import derive_seed
@@ -41,6 +42,7 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
         wanted = limit - len(chosen)
         if wanted == 0:
             break
+        checkpoint()
         seed = request.seed if round_ == 0 else derive_seed(request.seed, "round", round_)
         ask = replace(request, history=tuple(history), count=wanted, seed=seed)
         proposal = backend.suggest(ask)
@@ -55,12 +57,13 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
     if missing:
         rng = random.Random(derive_seed(request.seed, "fallback"))
         taken = [t.params for t in history]
-        chosen += _unseen_points(space, seen, taken, missing, rng)
+        chosen += unseen_points(space, seen, taken, missing, rng)
     return Batch(chosen, missing, labels)
 
 
-def _unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], taken: list[Point], count: int,
-                   rng: random.Random) -> list[Point]:
+def unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], taken: list[Point], count: int,
+                  rng: random.Random) -> list[Point]:
+    """``count`` points drawn uniformly among those not in ``seen`` (``taken``: the same points, as values)."""
     size = space.cardinality()
     if size <= ENUMERATE_LIMIT:
         # every dimension is enumerable (continuous doubles by their doubles): pick unseen positions

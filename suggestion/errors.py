@@ -56,3 +56,8 @@ class ResourceMissing(SuggestionError):
 
 class ConflictPersisted(SuggestionError):
     """The Trial kept changing under us through every retry (409). gRPC: ABORTED."""
+
+
+class CallAbandoned(SuggestionError):
+    """The client left (deadline passed or call cancelled) and the work stopped at a safe point.
+    gRPC: CANCELLED (nobody is waiting for it; the code is for the log and the metrics)."""

@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 import grpc
 from katib_api import api_pb2
+from katib_suggestion.cancellation import CancelToken, run_cancellable
 from katib_suggestion.errors import (
     BackendUnavailable,
+    CallAbandoned,
     ConflictPersisted,
     DependencyUnavailable,
     InvalidExperiment,
@@ -41,6 +43,7 @@ _CODES = {
     PermissionRefused: grpc.StatusCode.PERMISSION_DENIED,
     ResourceMissing: grpc.StatusCode.NOT_FOUND,
     ConflictPersisted: grpc.StatusCode.ABORTED,
+    CallAbandoned: grpc.StatusCode.CANCELLED,
 }
 
 
@@ -128,13 +131,16 @@ class SuggestionServicer:
         """Queue ``work(data, facts)`` as one of its experiment's jobs; only a glance at the bytes here."""
         start = time.perf_counter()
         facts: dict = {}
+        token = CancelToken()
         try:
             _reject_malformed(data)
             name = experiment_name(data)
             facts["experiment"] = name[:LOGGED_NAME]
-            reply = await asyncio.wrap_future(pool.submit(name, len(data), work, data, facts))
+            reply = await asyncio.wrap_future(pool.submit(name, len(data), self._run, token, work, data, facts))
         except asyncio.CancelledError:
-            # the caller gave up (deadline or disconnect); a call still queued is dropped unrun
+            # the caller gave up (deadline, cancel or server stop): a call still queued is dropped
+            # unrun, a running one stops at its next safe point and frees the worker
+            token.cancel()
             self._log(method, facts, start, grpc.StatusCode.CANCELLED)
             raise
         except Exception as error:  # noqa: BLE001 - every error becomes a status, none escapes
@@ -143,6 +149,17 @@ class SuggestionServicer:
             await context.abort(code, details)
         self._log(method, facts, start, grpc.StatusCode.OK)
         return reply
+
+    def _run(self, token: CancelToken, work: Callable, data: bytes, facts: dict):
+        """The worker's side of a call: ``work`` with its cancellation token in reach of checkpoint()."""
+        try:
+            return run_cancellable(token, work, data, facts)
+        except CallAbandoned:
+            fields = {"rpc": "stopped", **facts, "safe_points": token.safe_points,
+                      "after_cancel": token.safe_points - (token.safe_points_at_cancel or 0),
+                      "longest_gap_cpu_ms": round(token.longest_gap * 1000, 1)}
+            log.info("abandoned call stopped: %s", " ".join(f"{k}={v}" for k, v in fields.items()), extra=fields)
+            raise
 
     def _log(self, method, facts, start, code, details=""):
         """One line per call; the same fields go to JSON logs as keys and to the metrics."""

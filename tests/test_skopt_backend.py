@@ -75,6 +75,22 @@ def test_gbrt_repair_is_a_regressor_that_predicts_std():
         assert isinstance(model, CompatibleGBRT)
 
 
+@pytest.mark.parametrize("estimator", ["RF", "ET"])
+def test_our_forests_score_exactly_as_skopts(estimator):
+    """The faster spread over trees gives skopt's numbers bit for bit, and again from its cache."""
+    from skopt.utils import cook_estimator
+
+    rng = np.random.RandomState(0)
+    X, y, candidates = rng.rand(60, 3), rng.rand(60), rng.rand(500, 3)
+    stock = cook_estimator(estimator, space=[(0.0, 1.0)] * 3, random_state=4).fit(X, y)
+    ours = tree_model(estimator, [(0.0, 1.0)] * 3, seed=4).fit(X, y)
+    expected = stock.predict(candidates, return_std=True)
+    for _ in range(2):
+        got = ours.predict(candidates, return_std=True)
+        assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
+    assert np.array_equal(stock.predict(candidates), ours.predict(candidates))
+
+
 @pytest.mark.parametrize("settings", [{}, {"base_estimator": "RF", "acq_func": "LCB"},
                                       {"acq_optimizer": "sampling", "acq_func": "EI"}])
 def test_same_request_same_answer(settings):
@@ -157,7 +173,8 @@ def test_the_answer_does_not_depend_on_the_clock(monkeypatch):
 @pytest.mark.parametrize("observations", [10, 500, 1000, 5000])
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_plans_fit_the_default_budget(estimator, observations):
-    plan = skopt_budget.plan_for(estimator, observations, 4, "lbfgs" if estimator == "GP" else "sampling", 20)
+    shape = skopt_budget.Shape(estimator, dims=24, parameters=24, trials=observations, points=4)
+    plan = skopt_budget.plan_for(shape, observations, 0, 4, "lbfgs" if estimator == "GP" else "sampling", 20)
     assert plan.seconds() <= 20 * skopt_budget.SAFETY
     assert plan.window <= (skopt_budget.GP_MAX_WINDOW if estimator == "GP" else skopt_budget.MAX_WINDOW)
     value = skopt_budget.label_value(plan)
@@ -195,8 +212,44 @@ def test_the_answer_does_not_depend_on_the_blas_thread_count():
 
 
 def test_a_batch_too_large_for_a_fit_per_point_gets_its_rest_at_random_and_says_so():
-    plan = skopt_budget.plan_for("GP", 350, 100_000, "lbfgs", 20)
+    shape = skopt_budget.Shape("RF", dims=6, parameters=6, trials=350, points=1000)
+    plan = skopt_budget.plan_for(shape, 350, 0, 1000, "sampling", 20)
     assert plan.seconds() <= 20 * skopt_budget.SAFETY
-    assert 1 <= plan.count < 100_000 and "random-rest" in plan.degraded
+    assert 1 <= plan.count < 1000 and "random-rest" in plan.degraded
+    # the model places as many points as fit, not half of them
+    assert replace(plan, count=plan.count + 1).seconds() > 20 * skopt_budget.SAFETY
+    # a GP grows by every point told back: its last fit stays within the memory measured
+    gp = skopt_budget.plan_for(replace(shape, estimator="GP"), 10, 0, 1000, "lbfgs", budget=10_000)
+    assert gp.count == skopt_budget.GP_MAX_MODEL - 10 and "random-rest" in gp.degraded
     # an ordinary batch keeps a model fit per point
-    assert skopt_budget.plan_for("GP", 40, 4, "lbfgs", 20).count == 4
+    assert skopt_budget.plan_for(skopt_budget.Shape("GP", 6, 6, "gp_hedge", 40, 4), 40, 0, 4, "lbfgs", 20).count == 4
+
+
+def test_running_trials_count_against_the_window_and_are_cut_to_the_most_recent_half(monkeypatch):
+    shape = skopt_budget.Shape("GP", dims=4, parameters=4, trials=900, points=4)
+    plan = skopt_budget.plan_for(shape, 300, 600, 4, "sampling", 20)
+    assert plan.window + plan.pending <= skopt_budget.GP_MAX_WINDOW and "history-window" in plan.degraded
+    assert plan.pending == skopt_budget.GP_MAX_WINDOW // 2
+    monkeypatch.setattr(skopt_budget, "GP_MAX_WINDOW", 40)
+    proposal = BACKEND.suggest(request_with(completed=30, pending=30))
+    assert "history-window" in proposal.labels[DEGRADED_LABEL] and len(proposal.points) == 4
+
+
+@pytest.mark.filterwarnings("ignore:The objective has been evaluated:UserWarning")  # skopt, on repeats
+@pytest.mark.parametrize("estimator", ["GP", "RF"])
+def test_a_small_finite_space_is_answered_in_one_round_without_repeats(monkeypatch, estimator):
+    """Each round of the core's re-asking spent the whole budget again (issue 22): the backend
+    itself replaces repeats by unseen points, so one plan pays for the call."""
+    from conftest import FINITE_PARAMETERS
+
+    experiment = make_experiment("skopt", "bayesianoptimization", FINITE_PARAMETERS,
+                                 {"base_estimator": estimator, "n_initial_points": 0}, max_trials=24)
+    history = tuple(Trial(f"t{i}", experiment.space.point_at(i), TrialState.COMPLETED, float(i % 5))
+                    for i in range(0, 24, 3))
+    asked = []
+    original = BACKEND.suggest
+    monkeypatch.setattr(BACKEND, "suggest", lambda request: (asked.append(request.count), original(request))[1])
+    batch = suggest_unique(BACKEND, SuggestionRequest(experiment, history, 14, 3))
+    keys = {experiment.space.key(p) for p in batch.points}
+    assert asked == [14] and batch.fallback == 0
+    assert len(keys) == 14 and not keys & {experiment.space.key(t.params) for t in history}

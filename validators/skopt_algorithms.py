@@ -74,10 +74,12 @@ _SCHEMA = SettingsSchema(
                 "(lbfgs for GP, sampling otherwise)", choices=ACQ_OPTIMIZERS),
         RANDOM_STATE,
         Setting("time_budget_seconds", "float", 20.0,
-                "seconds one GetSuggestions call is planned to take (Katib allows 60), estimated "
-                "from the request's size, never timed: an estimate above it makes the model use "
-                "less history or fewer candidates and label the trials so",
-                low=1, high=50),
+                "CPU seconds of one core one GetSuggestions call may take, planned from the request's "
+                "size with a measured cost model, never timed: the plan aims at half of it (a node twice "
+                "as slow stays within it), and a prediction above that makes the model use less history, "
+                "fewer candidates or fewer model points and label the trials so. At most 30: Katib's "
+                "default CPU limit (500m) doubles wall time and it cancels a call after 60 s",
+                low=1, high=30),
     ),
     checks=(_per_second_needs_times, _lbfgs_needs_gp),
 )

@@ -8,6 +8,7 @@ from functools import partial
 from katib_suggestion.backends.hyperopt_lib import Domain, anneal, rand, tpe
 from katib_suggestion.backends.hyperopt_replay import Replay
 from katib_suggestion.backends.hyperopt_space import SpaceCodec
+from katib_suggestion.cancellation import checkpoint
 from katib_suggestion.model import Point, Proposal, SuggestionRequest
 from katib_suggestion.seeding import derive_seed
 
@@ -60,6 +61,7 @@ def suggest(request: SuggestionRequest) -> Proposal:
     seen = {experiment.space.key(t.params) for t in request.history}
     points: list[Point] = []
     for index in range(request.count):
+        checkpoint()
         point = _next_point(algorithm, domain, replay, seen, derive_seed(request.seed, "point", index))
         seen.add(experiment.space.key(point))
         points.append(point)

@@ -6,6 +6,7 @@ import warnings
 
 import optuna
 from katib_suggestion.backends.optuna_space import SpaceCodec
+from katib_suggestion.cancellation import checkpoint
 from katib_suggestion.model import Proposal, SuggestionRequest, Trial, TrialState
 from optuna.trial import TrialState as OptunaState
 from optuna.trial import create_trial
@@ -49,6 +50,7 @@ def sample(request: SuggestionRequest) -> Proposal:
     study.add_trials([_replayed(t, codec) for t in request.history])
     points = []
     for _ in range(request.count):
+        checkpoint()
         # asked trials stay RUNNING, so the constant liar sees the batch so far
         points.append(codec.from_optuna(study.ask(codec.distributions).params))
     return Proposal(points)

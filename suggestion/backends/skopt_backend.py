@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import copy
+import random
 import warnings
 
 import numpy as np
-from katib_suggestion.backends.skopt_budget import Plan, label_value, plan_for
+from katib_suggestion.backends.skopt_budget import LBFGS_RESTARTS, Plan, Shape, label_value, plan_for
 from katib_suggestion.backends.skopt_history import Told, split
 from katib_suggestion.backends.skopt_models import frozen, gaussian_process, tree_model
 from katib_suggestion.backends.skopt_space import SpaceCodec
 from katib_suggestion.backends.skopt_threads import ONE_THREAD
-from katib_suggestion.model import Proposal, SuggestionRequest, Value
+from katib_suggestion.batch import unseen_points
+from katib_suggestion.cancellation import checkpoint
+from katib_suggestion.errors import SearchSpaceExhausted
+from katib_suggestion.model import Point, Proposal, SuggestionRequest, Value
+from katib_suggestion.seeding import derive_seed
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from skopt import Optimizer
@@ -19,7 +24,6 @@ from skopt.space import Space
 from skopt.utils import normalize_dimensions
 
 DEGRADED_LABEL = "katib-suggest/degraded"
-LBFGS_RESTARTS = 5  # skopt's default n_restarts_optimizer for the acquisition function
 
 # A constant liar proposes near told points on purpose (skopt then warns and
 # draws at random), and short GP fits stop early: neither is news to the user.
@@ -35,7 +39,8 @@ class SkoptBackend:
             return _suggest(request)
 
 
-def _suggest(request: SuggestionRequest) -> Proposal:
+def _suggest(request: SuggestionRequest, plan: Plan | None = None) -> Proposal:
+    """The call's points; ``plan`` replaces the budget's plan (the cost benchmark measures given plans)."""
     codec = SpaceCodec(request.experiment.space)
     told = split(request, codec)
     rng = np.random.RandomState(request.seed)
@@ -43,11 +48,50 @@ def _suggest(request: SuggestionRequest) -> Proposal:
     points = _random_points(codec, random_count, rng)
     labels: dict[str, str] = {}
     if request.count > random_count:
-        model_points, degraded = _model_points(request, codec, told, request.count - random_count, rng)
-        points += model_points
-        if degraded:
-            labels[DEGRADED_LABEL] = degraded
-    return Proposal([codec.from_skopt(x) for x in points], labels)
+        plan = plan or plan_of(request, codec, told, request.count - random_count)
+        model_points = _model_points(request, codec, told, plan, rng)
+        points += model_points + _random_points(codec, request.count - random_count - plan.count, rng)
+        if plan.degraded:
+            labels[DEGRADED_LABEL] = label_value(plan)
+    return Proposal(_unique(request, [codec.from_skopt(x) for x in points]), labels)
+
+
+def _unique(request: SuggestionRequest, points: list[Point]) -> list[Point]:
+    """The points, with each repeat of a trial or of an earlier point replaced by an unseen random one.
+
+    In a small finite space the model and the random draws repeat points; the
+    core would then ask this backend again, and every round would spend the
+    call's whole budget again (a 100-point RF batch in a 192-point space took
+    four rounds and 28 s of one core on a 10 s plan). Replacing them here keeps
+    the call to its one plan; repeats cannot occur in continuous spaces.
+    """
+    space = request.experiment.space
+    seen = {space.key(t.params) for t in request.history}
+    kept = []
+    for point in points:
+        key = space.key(point)
+        if key not in seen:
+            seen.add(key)
+            kept.append(point)
+    if len(kept) == len(points):
+        return kept
+    taken = [t.params for t in request.history] + kept
+    try:
+        return kept + unseen_points(space, seen, taken, len(points) - len(kept),
+                                    random.Random(derive_seed(request.seed, "unseen")))
+    except SearchSpaceExhausted:  # nearly every point is taken: the core reports it or fills the batch
+        return kept
+
+
+def plan_of(request: SuggestionRequest, codec: SpaceCodec, told: Told, count: int) -> Plan:
+    """How much work the call does, from the request alone (skopt_budget): a busy machine makes
+    a call slower, never its answer different."""
+    settings = request.experiment.settings
+    shape = Shape(settings["base_estimator"], Space(_unit_dimensions(codec)).transformed_n_dims,
+                  len(codec.dimensions), settings["acq_func"], len(request.history),
+                  request.count)
+    return plan_for(shape, len(told.finished), len(told.pending), count, _acq_optimizer(settings, codec),
+                    settings["time_budget_seconds"])
 
 
 def _random_count(request: SuggestionRequest, told: Told) -> int:
@@ -62,24 +106,18 @@ def _random_points(codec: SpaceCodec, count: int, rng: np.random.RandomState) ->
     return Space(codec.dimensions).rvs(count, random_state=rng) if count else []
 
 
-def _model_points(request: SuggestionRequest, codec: SpaceCodec, told: Told, count: int,
-                  rng: np.random.RandomState) -> tuple[list[list[Value]], str | None]:
-    """``count`` points from the fitted surrogate; each is told back, believed, before the next.
-
-    How much work the call does is planned from the request alone (skopt_budget),
-    so a busy machine makes a call slower, never its answer different.
-    """
+def _model_points(request: SuggestionRequest, codec: SpaceCodec, told: Told, plan: Plan,
+                  rng: np.random.RandomState) -> list[list[Value]]:
+    """``plan.count`` points from the fitted surrogate; each is told back, believed, before the next."""
     settings = request.experiment.settings
-    estimator = settings["base_estimator"]
-    plan = plan_for(estimator, len(told.finished), count, _acq_optimizer(settings, codec),
-                    settings["time_budget_seconds"])
     optimizer = _optimizer(plan, codec, told, settings["acq_func"], int(rng.randint(2**31 - 1)))
     points: list[list[Value]] = []
     for index in range(plan.count):
+        checkpoint()
         points.append(optimizer.ask())
         if index < plan.count - 1:
             optimizer.tell(points[-1], _believed(optimizer.models[-1], optimizer.space, points[-1:])[0])
-    return points + _random_points(codec, count - plan.count, rng), label_value(plan)
+    return points
 
 
 def _believed(model, space: Space, xs: list[list[Value]]) -> list[float]:
@@ -126,9 +164,11 @@ def _optimizer(plan: Plan, codec: SpaceCodec, told: Told, acq_func: str, seed: i
         optimizer.base_estimator_ = frozen(model)
     training = told.training(plan.window)
     xs, ys = [x for x, _ in training], [y for _, y in training]
-    if told.pending:
+    if plan.pending:
+        pending = told.pending[-plan.pending:]
         model = clone(optimizer.base_estimator_).fit(optimizer.space.transform(xs), ys)
-        xs, ys = xs + told.pending, ys + _believed(model, optimizer.space, told.pending)
+        xs, ys = xs + pending, ys + _believed(model, optimizer.space, pending)
+    checkpoint()
     optimizer.tell(xs, ys)
     return optimizer
 

@@ -158,7 +158,7 @@ def parameter(draw, algorithm: Algorithm, limit: float, numeric: bool = False) -
 
 # Settings whose far values belong to a foreign class: name -> (flag, values used without it).
 TAME = {
-    "time_budget_seconds": ("clock_budget", ["20", "50"]),
+    "time_budget_seconds": ("clock_budget", ["20", "30"]),
     "sigma": ("budget_settings", ["0"]),  # a non-zero one is drawn from the space: see _sigma
     "popsize": ("budget_settings", ["4", "5", "40"]),
     "n_ei_candidates": ("budget_settings", ["1", "2", "24", "200"]),
