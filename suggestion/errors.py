@@ -1,4 +1,4 @@
-"""The errors the service raises on purpose; service.status_of maps each to a gRPC code."""
+"""The errors the service raises on purpose; edge.status_of maps each to a gRPC code."""
 
 from __future__ import annotations
 

@@ -14,10 +14,10 @@ import grpc
 import pytest
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
-from katib_suggestion import service
+from katib_suggestion import edge
 from katib_suggestion.cancellation import CancelToken, checkpoint, run_cancellable
+from katib_suggestion.edge import status_of
 from katib_suggestion.errors import CallAbandoned
-from katib_suggestion.service import status_of
 from servers import in_process_server
 
 pytest.importorskip("skopt")
@@ -101,7 +101,7 @@ def test_an_abandoned_call_frees_the_worker_for_the_next_call(monkeypatch, leave
     """Issue 22: a long call Katib gave up on kept the one worker busy; a 1-point call waited 75 s."""
     fits = []
     monkeypatch.setattr(skopt_backend, "checkpoint", lambda: (fits.append(time.perf_counter()), checkpoint()))
-    monkeypatch.setattr(service, "CancelToken", Recorded)
+    monkeypatch.setattr(edge, "CancelToken", Recorded)
     Recorded.made = []
     long_experiment = skopt_experiment("long", [("base_estimator", "RF"), ("n_initial_points", "0"),
                                                 ("time_budget_seconds", "30")])

@@ -166,3 +166,27 @@ def test_set_trial_status_never_waits_behind_a_slow_rules_call(tmp_path, monkeyp
         db.release.set()
         assert list(rules.result().early_stopping_rules) == []  # answered once released (no logs: no rule)
     assert [c["type"] for c in api.conditions("t-1")] == ["EarlyStopped"]
+
+
+def test_a_rules_call_whose_client_left_reads_no_further_trial(monkeypatch):
+    """The shared gRPC edge cancels the call's token; the DB-manager reads stop at the next trial, so the
+    rules worker is free for Katib's retry instead of reading every remaining trial's log for nobody."""
+    patient = DBManagerConfig(call_timeout=300.0, attempts=1, budget=300.0)
+    with db_manager() as (address, db), stopping_server(None, patient) as server, \
+            grpc.insecure_channel(server) as channel:
+        db.hang.set()  # the first read waits until released
+        stub = api_pb2_grpc.EarlyStoppingStub(channel)
+        abandoned = stub.GetEarlyStoppingRules.future(rules_request(dict.fromkeys("abcdef", SUCCEEDED), address),
+                                                      timeout=300)
+        while not db.calls:  # bounded by the call's own deadline
+            assert not abandoned.done(), abandoned.exception()
+            time.sleep(0.01)
+        abandoned.cancel()
+        db.hang.clear()
+        db.release.set()
+        db.report("x", "loss", [1, 2, 3, 4])
+        # the next call runs on the one rules worker only once the abandoned one has stopped
+        retry = stub.GetEarlyStoppingRules(rules_request({"x": SUCCEEDED}, address, min_trials_required=1,
+                                                         start_step=2), timeout=120)
+    assert [rule.value for rule in retry.early_stopping_rules] == ["1.5"]
+    assert [trial for trial, _ in db.calls] == ["a", "x"]  # b..f never read

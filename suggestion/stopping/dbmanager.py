@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import grpc
 from katib_api import api_pb2, api_pb2_grpc
+from katib_suggestion.cancellation import checkpoint
 from katib_suggestion.errors import DependencyUnavailable, InvalidRequest
 from katib_suggestion.stopping.wire import metric_values
 
@@ -47,6 +48,7 @@ class ObservationLogs:
     def values(self, trial: str, metric: str) -> tuple[float, ...]:
         """The trial's values of ``metric`` in the order reported; text that is no finite number
         (Katib stores "unavailable" for a metric it could not read) is left out."""
+        checkpoint()  # between trials' reads: a rules call whose client left stops here
         request = api_pb2.GetObservationLogRequest(trial_name=trial, metric_name=metric)
         reply = self._call(request, trial)
         return tuple(v for v in (_number(text) for text in metric_values(reply.observation_log)) if v is not None)
