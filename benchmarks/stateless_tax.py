@@ -153,7 +153,8 @@ def lines(row: dict, servers: list[str]) -> list[str]:
     out = []
     for ours in servers:
         cells = [row["backend"], row["algorithm"], str(row["history"]), str(row["count"]), ours]
-        cells += [f"{median_ms[name][0]:.0f} / {median_ms[name][1]:.0f}" for name in (ours, "library-warm", "library-cold")]
+        cells += [f"{median_ms[name][0]:.0f} / {median_ms[name][1]:.0f}"
+                  for name in (ours, "library-warm", "library-cold")]
         cells += [f"{ratio(row, ours, lib, 0):.2f} / {ratio(row, ours, lib, 1):.2f}"
                   for lib in ("library-warm", "library-cold")]
         cells += [f"{row['peak_mib'][name]:.0f}" for name in (ours, "library-warm", "library-cold")]

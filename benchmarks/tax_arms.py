@@ -38,7 +38,8 @@ class OptunaLibrary:
         self.distributions = {p.name: distribution(p) for p in experiment.space}
 
     def _sampler(self):
-        samplers, settings, seed = self.optuna.samplers, self.experiment.settings, self.experiment.settings["random_state"]
+        samplers, settings = self.optuna.samplers, self.experiment.settings
+        seed = settings["random_state"]
         if self.experiment.algorithm == "random":
             return samplers.RandomSampler(seed=seed)
         if self.experiment.algorithm == "sobol":
@@ -78,13 +79,22 @@ class CmaesLibrary:
                              cov=np.diag((self.steps / top) ** 2), population_size=self.popsize,
                              seed=self.experiment.settings["random_state"] % 2**31)
         sign = -1.0 if self.experiment.objective.maximize else 1.0
-        solutions = [(np.array([p.to_unit(t.params[p.name]) for p in self.numeric]), sign * t.value) for t in history]
+        solutions = [(np.array([_unit(p, t.params[p.name]) for p in self.numeric]), sign * t.value) for t in history]
         for first in range(0, len(solutions) - self.popsize + 1, self.popsize):
             optimizer.tell(solutions[first:first + self.popsize])
         return optimizer
 
     def ask(self, optimizer, count: int) -> list:
         return [optimizer.ask() for _ in range(count)]
+
+
+def _unit(p, value) -> float:
+    """A user's own encoding into the unit cube (not ours: speeding ours up must not speed this arm)."""
+    if p.is_log:
+        return (math.log(value) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
+    if p.kind.value == "int":
+        return (value - p.low + 0.5) / (p.high - p.low + 1)
+    return (value - p.low) / (p.high - p.low)
 
 
 class HyperoptLibrary:

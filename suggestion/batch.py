@@ -29,7 +29,7 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
     """``request.count`` points, none equal to a trial's point or to each other; the backend is
     asked for at most ``model_points`` of them (the call's budget), the rest are drawn unseen."""
     space = request.experiment.space
-    seen = {space.key(t.params) for t in request.history}
+    seen = set(request.taken_keys())
     size = space.cardinality()
     if size - len(seen) < request.count:
         raise SearchSpaceExhausted(size, len(seen), request.count)
@@ -42,7 +42,7 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
         if wanted == 0:
             break
         seed = request.seed if round_ == 0 else derive_seed(request.seed, "round", round_)
-        ask = replace(request, history=tuple(history), count=wanted, seed=seed)
+        ask = replace(request, history=tuple(history), count=wanted, seed=seed, taken=frozenset(seen))
         proposal = backend.suggest(ask)
         labels.update(proposal.labels)
         for point in proposal.points[:wanted]:

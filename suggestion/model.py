@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from katib_suggestion.exact import EXACT_INDEX, Grid, double_at, exact, exp_clipped, integer, ordinal
@@ -165,22 +165,50 @@ class Parameter:
 
     def to_unit(self, value: Value) -> float:
         """Inverse of ``from_unit`` (centre of the value's cell for list kinds)."""
+        return self.unit(value)
+
+    @cached_property
+    def unit(self) -> Callable[[Value], float]:
+        """``to_unit`` with this parameter's constants worked out once: a replay maps every trial."""
         if self._size == 1:
-            return 0.5
+            return _centre
         if self.is_finite and not self.is_log:
-            return (self.index_of(value) + 0.5) / self._size
+            return self._cell_centre
         if self.is_log:
-            span = math.log(self.high) - math.log(self.low)
-            return (math.log(value) - math.log(self.low)) / span
+            return partial(_unit_from, math.log, math.log(self.low), math.log(self.high) - math.log(self.low))
         span = self.high - self.low
-        if math.isinf(span):  # a range wider than the largest double: halves first
-            return (float(value) / 2 - self.low / 2) / (self.high / 2 - self.low / 2)
-        return (float(value) - self.low) / span
+        if math.isinf(span):
+            return self._halves_unit
+        return partial(_unit_from, float, self.low, span)
+
+    def _cell_centre(self, value: Value) -> float:
+        return (self.index_of(value) + 0.5) / self._size
+
+    def _halves_unit(self, value: Value) -> float:
+        # a range wider than the largest double: halves first
+        return (float(value) / 2 - self.low / 2) / (self.high / 2 - self.low / 2)
 
     def parse(self, text: str) -> Value:
         """Parse a trial's assignment string; ValueError when it is not a feasible value."""
+        return self.parser(text)
+
+    @cached_property
+    def parser(self) -> Callable[[str], Value]:
+        """``parse`` specialised for this parameter: a request holds thousands of values of each.
+
+        Continuous doubles and unit-step ints are their own grid values, so a
+        number in range is the answer; anything else, and every failure (for
+        its message), takes the general path.
+        """
         if self.choices:
-            return self._parse_choice(text)
+            return self._parse_choice
+        if self.is_finite and not (self.kind is Kind.INT and self._grid.b == self._grid.d == 1):
+            return self._parse_number
+        # a partial of a module function, not a closure: experiments are pickled to benchmark workers
+        return partial(_parse_in_range, integer if self.kind is Kind.INT else float, self.low, self.high,
+                       self._parse_number)
+
+    def _parse_number(self, text: str) -> Value:
         number = integer(text) if self.kind is Kind.INT else float(text)
         if not self.low <= number <= self.high:  # false for nan; ints compare exactly
             raise ValueError(f"{text!r} is outside [{self.format(self.low)}, {self.format(self.high)}]")
@@ -201,11 +229,39 @@ class Parameter:
 
     def format(self, value: Value) -> str:
         """Render a value the way Katib substitutes it (ints without a decimal point)."""
+        return self.formatter(value)
+
+    @cached_property
+    def formatter(self) -> Callable[[Value], str]:
+        """``format`` as one function: every call formats the points of its whole history."""
         if self.choices:
-            return str(value)
-        if self.kind is Kind.INT:
-            return str(int(value))
-        return repr(float(value) + 0.0)  # -0.0 prints as 0.0: one number, one text
+            return str
+        return _format_int if self.kind is Kind.INT else _format_double
+
+
+def _format_int(value: Value) -> str:
+    return str(int(value))
+
+
+def _format_double(value: Value) -> str:
+    return repr(float(value) + 0.0)  # -0.0 prints as 0.0: one number, one text
+
+
+def _centre(_value: Value) -> float:
+    return 0.5
+
+
+def _unit_from(axis: Callable[[Value], float], low: float, span: float, value: Value) -> float:
+    return (axis(value) - low) / span
+
+
+def _parse_in_range(convert: Callable[[str], int | float], low: float, high: float,
+                    general: Callable[[str], Value], text: str) -> Value:
+    try:
+        number = convert(text)
+    except ValueError:
+        return general(text)
+    return number if low <= number <= high else general(text)  # false for nan; ints compare exactly
 
 
 @dataclass(frozen=True)
@@ -247,7 +303,11 @@ class SearchSpace:
 
     def key(self, point: Mapping[str, Value]) -> tuple[str, ...]:
         """Identity of a point as Katib sees it: its formatted values."""
-        return tuple(p.format(point[p.name]) for p in self.parameters)
+        return tuple([format_value(point[name]) for name, format_value in self._formatters])
+
+    @cached_property
+    def _formatters(self) -> tuple[tuple[str, Callable[[Value], str]], ...]:
+        return tuple((p.name, p.formatter) for p in self.parameters)
 
     def from_unit(self, vector: Sequence[float]) -> Point:
         return {p.name: p.from_unit(u) for p, u in zip(self.parameters, vector, strict=True)}
@@ -295,7 +355,11 @@ class SuggestionRequest:
     ``seed`` is already derived per call (experiment seed and request number), so
     a backend seeds its RNGs with it and is then a pure function of this object.
     ``suggested_before`` counts the assignments given in earlier calls (for
-    sequence-based algorithms such as Sobol).
+    sequence-based algorithms such as Sobol). ``taken``, when set, holds the
+    ``SearchSpace.key`` of every point in ``history``: the core computes them
+    once per call for its own check against repeats and passes them on, so a
+    backend that avoids taken points reads ``taken_keys()`` instead of
+    formatting the history again.
     """
 
     experiment: Experiment
@@ -303,6 +367,14 @@ class SuggestionRequest:
     count: int
     seed: int
     suggested_before: int = 0
+    taken: frozenset[tuple[str, ...]] | None = None
+
+    def taken_keys(self) -> frozenset[tuple[str, ...]]:
+        """The keys of the history's points (``taken``, or computed when the caller did not give them)."""
+        if self.taken is not None:
+            return self.taken
+        key = self.experiment.space.key
+        return frozenset([key(t.params) for t in self.history])
 
 
 @dataclass(frozen=True)

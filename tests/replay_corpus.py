@@ -25,7 +25,8 @@ Condition = pb.TrialStatus.TrialConditionType
 FIXED = [{"name": "fixed", "parameterType": "int", "feasibleSpace": {"min": "3", "max": "3"}}]
 # A log-scaled int, a list with numbers written two ways, a narrow stepped double: the parser's special cases.
 ODD = [
-    {"name": "units", "parameterType": "int", "feasibleSpace": {"min": "8", "max": "4096", "distribution": "logUniform"}},
+    {"name": "units", "parameterType": "int",
+     "feasibleSpace": {"min": "8", "max": "4096", "distribution": "logUniform"}},
     {"name": "ratio", "parameterType": "double", "feasibleSpace": {"min": "0.25", "max": "0.75", "step": "0.125"}},
     {"name": "decay", "parameterType": "discrete", "feasibleSpace": {"list": ["0.1", "0.5", "1e-3"]}},
     {"name": "bias", "parameterType": "double", "feasibleSpace": {"min": "-1", "max": "1"}},

@@ -78,7 +78,8 @@ def replay(experiment: Experiment, history: Sequence[Trial]) -> tuple[CMA, Resta
     numeric = [p for p in experiment.space if p.is_numeric]
     restarts = Restarts.plan(experiment, numeric)
     sign = -1.0 if experiment.objective.maximize else 1.0  # cmaes minimises
-    solutions = [(np.array([p.to_unit(t.params[p.name]) for p in numeric]), sign * t.value)
+    units = [(p.name, p.unit) for p in numeric]
+    solutions = [(np.array([unit(t.params[name]) for name, unit in units]), sign * t.value)
                  for t in history if t.state is TrialState.COMPLETED]
     optimizer = restarts.first()
     start, run_from, position = copy.deepcopy(optimizer), 0, 0  # the current run as it started

@@ -57,7 +57,7 @@ def suggest(request: SuggestionRequest) -> Proposal:
     codec = SpaceCodec(experiment.space)
     domain = Domain(None, codec.expression())
     replay = Replay(codec, request.history if reads_history else (), experiment.objective.maximize)
-    seen = {experiment.space.key(t.params) for t in request.history}
+    seen = set(request.taken_keys())
     points: list[Point] = []
     for index in range(request.count):
         point = _next_point(algorithm, domain, replay, seen, derive_seed(request.seed, "point", index))

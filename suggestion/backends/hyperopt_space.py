@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from statistics import NormalDist
 
 from katib_suggestion.backends.hyperopt_lib import hp
@@ -56,7 +57,14 @@ class Codec:
     def to_internal(self, value: Value) -> float:
         if self.shape in ("choice", "grid"):
             return self.parameter.index_of(value)
-        return _quantile(self.parameter, float(value))
+        return _quantile(self.parameter, float(value), self._prior)
+
+    @cached_property
+    def _prior(self) -> tuple[float, float, tuple[float, float] | None]:
+        """(low, high) on the distribution's axis and the normal's (mu, sigma): the same for every
+        value, and a request converts thousands."""
+        low, high = _scale(self.parameter)
+        return low, high, _normal(self.parameter, low, high)
 
     def from_internal(self, internal: float) -> Value:
         p = self.parameter
@@ -81,12 +89,11 @@ def _scale(p: Parameter) -> tuple[float, float]:
     return (math.log(p.low), math.log(p.high)) if p.is_log else (p.low, p.high)
 
 
-def _quantile(p: Parameter, value: float) -> float:
+def _quantile(p: Parameter, value: float, prior: tuple[float, float, tuple[float, float] | None]) -> float:
     """Where ``value`` sits in the parameter's prior, as a probability in [0, 1]."""
-    low, high = _scale(p)
+    low, high, normal = prior
     value = min(max(value, p.low), p.high)  # trials may sit a rounding error outside
     y = math.log(value) if p.is_log else float(value)
-    normal = _normal(p, low, high)
     if normal is not None:
         mu, sigma = normal
         u = (_STANDARD.cdf((y - mu) / sigma) - _P_LOW) / (_P_HIGH - _P_LOW)
