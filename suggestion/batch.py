@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from katib_suggestion.backend import Backend
 from katib_suggestion.errors import SearchSpaceExhausted
-from katib_suggestion.model import Point, SearchSpace, SuggestionRequest, Trial, TrialState
+from katib_suggestion.model import Point, PointKey, SearchSpace, SuggestionRequest, Trial, TrialState
 from katib_suggestion.seeding import derive_seed
 
 # Backends propose again with the accepted points as pending this many times
@@ -59,7 +59,7 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
     return Batch(chosen, missing, labels)
 
 
-def _unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], taken: list[Point], count: int,
+def _unseen_points(space: SearchSpace, seen: set[PointKey], taken: list[Point], count: int,
                    rng: random.Random) -> list[Point]:
     size = space.cardinality()
     if size <= ENUMERATE_LIMIT:

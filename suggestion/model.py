@@ -20,6 +20,7 @@ from katib_suggestion.exact import EXACT_INDEX, Grid, double_at, exact, exp_clip
 
 Value = int | float | str
 Point = dict[str, Value]
+PointKey = tuple[Value, ...]  # SearchSpace.key
 
 
 class Kind(enum.Enum):
@@ -247,6 +248,11 @@ def _format_double(value: Value) -> str:
     return repr(float(value) + 0.0)  # -0.0 prints as 0.0: one number, one text
 
 
+def _double_identity(value: Value) -> Value:
+    number = float(value) + 0.0  # -0.0 and 0.0 print alike
+    return number if number == number else "nan"  # nan is not equal to itself, its text is
+
+
 def _centre(_value: Value) -> float:
     return 0.5
 
@@ -301,13 +307,16 @@ class SearchSpace:
             index = index * parameter.cardinality() + parameter.index_of(point[parameter.name])
         return index
 
-    def key(self, point: Mapping[str, Value]) -> tuple[str, ...]:
-        """Identity of a point as Katib sees it: its formatted values."""
-        return tuple([format_value(point[name]) for name, format_value in self._formatters])
+    def key(self, point: Mapping[str, Value]) -> PointKey:
+        """Identity of a point as Katib sees it: two points have equal keys exactly when they format
+        the same. Numbers stand for their text (a double prints one way, an int too), so a call can
+        key its whole history without printing it."""
+        return tuple([identity(point[name]) for name, identity in self._identities])
 
     @cached_property
-    def _formatters(self) -> tuple[tuple[str, Callable[[Value], str]], ...]:
-        return tuple((p.name, p.formatter) for p in self.parameters)
+    def _identities(self) -> tuple[tuple[str, Callable[[Value], Value]], ...]:
+        return tuple((p.name, str if p.choices else int if p.kind is Kind.INT else _double_identity)
+                     for p in self.parameters)
 
     def from_unit(self, vector: Sequence[float]) -> Point:
         return {p.name: p.from_unit(u) for p, u in zip(self.parameters, vector, strict=True)}
@@ -367,9 +376,9 @@ class SuggestionRequest:
     count: int
     seed: int
     suggested_before: int = 0
-    taken: frozenset[tuple[str, ...]] | None = None
+    taken: frozenset[PointKey] | None = None
 
-    def taken_keys(self) -> frozenset[tuple[str, ...]]:
+    def taken_keys(self) -> frozenset[PointKey]:
         """The keys of the history's points (``taken``, or computed when the caller did not give them)."""
         if self.taken is not None:
             return self.taken
