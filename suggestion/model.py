@@ -128,6 +128,18 @@ class Parameter:
         # a dict, not tuple.index: trials x list values would cost seconds on long lists
         return {choice: index for index, choice in enumerate(self.choices)}
 
+    @cached_property
+    def _consecutive_ints(self) -> bool:
+        """An int parameter without a step (or step 1): its positions are value - min."""
+        return self.kind is Kind.INT and self._grid.b == self._grid.d == 1
+
+    @cached_property
+    def indexer(self) -> Callable[[Value], int]:
+        """``index_of`` as one function, for converting every value of a history."""
+        if self._consecutive_ints:
+            return partial(_clamped_offset, self._grid.a, self._size - 1)
+        return self.index_of
+
     def index_of(self, value: Value) -> int:
         """Position of a feasible value (the nearest grid position for a numeric one)."""
         if self.choices:
@@ -173,6 +185,8 @@ class Parameter:
         """``to_unit`` with this parameter's constants worked out once: a replay maps every trial."""
         if self._size == 1:
             return _centre
+        if self._consecutive_ints and not self.is_log:
+            return partial(_cell_centre_of, self.indexer, self._size)
         if self.is_finite and not self.is_log:
             return self._cell_centre
         if self.is_log:
@@ -203,7 +217,7 @@ class Parameter:
         """
         if self.choices:
             return self._parse_choice
-        if self.is_finite and not (self.kind is Kind.INT and self._grid.b == self._grid.d == 1):
+        if self.is_finite and not self._consecutive_ints:
             return self._parse_number
         # a partial of a module function, not a closure: experiments are pickled to benchmark workers
         return partial(_parse_in_range, integer if self.kind is Kind.INT else float, self.low, self.high,
@@ -251,6 +265,14 @@ def _format_double(value: Value) -> str:
 def _double_identity(value: Value) -> Value:
     number = float(value) + 0.0  # -0.0 and 0.0 print alike
     return number if number == number else "nan"  # nan is not equal to itself, its text is
+
+
+def _clamped_offset(first: int, last: int, value: Value) -> int:
+    return min(max(int(value) - first, 0), last)  # Grid.nearest for a step of 1, without the general case
+
+
+def _cell_centre_of(indexer: Callable[[Value], int], size: int, value: Value) -> float:
+    return (indexer(value) + 0.5) / size
 
 
 def _centre(_value: Value) -> float:

@@ -6,12 +6,12 @@ declaration's ``backend`` string says where its ``suggest`` lives.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import importlib.util
 import logging
 import threading
 
+from katib_suggestion import collector
 from katib_suggestion.backend import Backend
 from katib_suggestion.errors import BackendUnavailable
 from katib_validators.catalog import Registered, registered
@@ -76,10 +76,7 @@ class DeferredBackend:
         except BackendUnavailable:
             log.exception("the %s backend failed to import; every call will report it", self.name)
             return
-        # What is loaded now lives as long as the process. Frozen, it is no longer rescanned by
-        # every full collection that a call's thousands of new objects set off (a third of a
-        # 5,000-trial hyperopt replay went to the collector).
-        gc.freeze()
+        collector.settle()  # everything a call needs is loaded now
 
     def suggest(self, request):
         return load_backend(self.name).suggest(request)

@@ -89,3 +89,12 @@ def test_keys_are_equal_exactly_when_the_texts_are(p, u, v, data):
     a, b = points
     assert (space.key(a) == space.key(b)) == (space.format(a) == space.format(b))
     assert (hash(space.key(a)) == hash(space.key(b))) or space.key(a) != space.key(b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(numeric_parameters(), st.floats(0, 1), st.integers(-3, 3))
+def test_indexer_is_index_of(p, u, offset):
+    value = p.from_unit(u)
+    if p.kind is Kind.INT:  # near and beyond the ends too: both clamp
+        value = value + offset * (p.step or 1) if isinstance(value, int) else value
+    assert p.indexer(value) == p.index_of(value)

@@ -56,7 +56,7 @@ class Codec:
 
     def to_internal(self, value: Value) -> float:
         if self.shape in ("choice", "grid"):
-            return self.parameter.index_of(value)
+            return self.parameter.indexer(value)
         return _quantile(self.parameter, float(value), self._prior)
 
     @cached_property

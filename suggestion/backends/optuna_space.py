@@ -43,7 +43,7 @@ class Codec:
         """``to_optuna`` as one function, chosen once: a replay converts every value of the history."""
         p = self.parameter
         if self.shape == "index":
-            return p.index_of
+            return p.indexer
         if self.shape == "unit":
             return p.unit
         if self.shape == "value" and isinstance(self.distribution, FloatDistribution):
