@@ -98,3 +98,42 @@ def test_indexer_is_index_of(p, u, offset):
     if p.kind is Kind.INT:  # near and beyond the ends too: both clamp
         value = value + offset * (p.step or 1) if isinstance(value, int) else value
     assert p.indexer(value) == p.index_of(value)
+
+
+def _quantile_by_definition(p: Parameter, value: float) -> float:
+    """hyperopt's unit coordinate as it was written before its constants were worked out per call."""
+    from katib_suggestion.backends import hyperopt_space as hs
+
+    low, high = hs._scale(p)
+    value = min(max(value, p.low), p.high)
+    y = math.log(value) if p.is_log else float(value)
+    normal = hs._normal(p, low, high)
+    if normal is not None:
+        mu, sigma = normal
+        u = (hs._STANDARD.cdf((y - mu) / sigma) - hs._P_LOW) / (hs._P_HIGH - hs._P_LOW)
+    else:
+        u = (y - low) / (high - low)
+    return min(max(u, 0.0), 1.0)
+
+
+def _with_distribution(p: Parameter, distribution: str) -> Parameter:
+    feasible = {"min": repr(p.low), "max": repr(p.high), "distribution": distribution}
+    space, problems = parse_search_space([{"name": "p", "parameterType": "double", "feasibleSpace": feasible}])
+    return p if problems else space.parameters[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(numeric_parameters(), st.sampled_from(["uniform", "logUniform", "normal", "logNormal"]),
+       st.floats(0, 1), st.floats(-1e-9, 1e-9))
+def test_hyperopt_unit_coordinate_is_bit_for_bit_the_definition(p, distribution, u, nudge):
+    from katib_suggestion.backends.hyperopt_space import codec_for
+
+    if p.kind is Kind.DOUBLE and p.step is None:
+        p = _with_distribution(p, distribution)
+    codec = codec_for(p)
+    value = p.from_unit(u)
+    if codec.shape == "unit":
+        value = float(value) + nudge * max(1.0, abs(float(value)))  # a rounding error outside, too
+        assert codec.to_internal(value) == _quantile_by_definition(p, value)
+    else:
+        assert codec.to_internal(value) == p.index_of(value)
