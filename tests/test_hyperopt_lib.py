@@ -13,7 +13,7 @@ from pathlib import Path
 
 import networkx
 import pytest
-from katib_suggestion.backends.hyperopt_lib import DiGraph, topological_sort
+from katib_suggestion.backends.hyperopt_lib import DiGraph, hyperopt, topological_sort
 
 HYPEROPT = Path(importlib.util.find_spec("hyperopt").submodule_search_locations[0])
 
@@ -109,3 +109,23 @@ def test_a_fresh_process_keeps_them_out_and_later_imports_get_the_real_libraries
     run = subprocess.run([sys.executable, "-c", ISOLATED], capture_output=True, text=True, check=True)
     assert json.loads(run.stdout) == {"kept_out": [], "stand_in": True, "real_networkx": True,
                                       "real_special": True, "same_erf": True}
+
+
+def test_replayed_documents_are_what_insert_trial_docs_would_store():
+    """The replay inserts without hyperopt's per-document check: its documents must pass that check
+    unchanged, and inserting them either way must leave the same Trials."""
+    from katib_suggestion.backends.hyperopt_lib import Trials
+    from katib_suggestion.backends.hyperopt_replay import Replay
+    from katib_suggestion.backends.hyperopt_space import SpaceCodec
+    from katib_suggestion.testing.requests import Case, scenario
+
+    request = scenario(Case("hyperopt", "tpe"), completed=12, pending=3, failed=2, pruned=2)
+    replay = Replay(SpaceCodec(request.experiment.space), request.history, maximize=False)
+    replay.add_pending(request.history[0].params)
+    checked = Trials()
+    for doc in replay.trials._dynamic_trials:
+        assert checked.assert_valid_trial(hyperopt.base.SONify(doc)) == doc
+    checked.insert_trial_docs([dict(doc) for doc in replay.trials._dynamic_trials])
+    checked.refresh()
+    assert checked._dynamic_trials == replay.trials._dynamic_trials
+    assert checked.trials == replay.trials.trials and checked.tids == replay.trials.tids

@@ -63,7 +63,7 @@ def suggest(request: SuggestionRequest) -> Proposal:
         point = _next_point(algorithm, domain, replay, seen, derive_seed(request.seed, "point", index))
         seen.add(experiment.space.key(point))
         points.append(point)
-        if reads_history:
+        if reads_history and index < request.count - 1:  # the next point is asked with this one pending
             replay.add_pending(point)
     return Proposal(points)
 
