@@ -78,8 +78,10 @@ def replay(experiment: Experiment, history: Sequence[Trial]) -> tuple[CMA, Resta
     restarts = Restarts.plan(experiment, numeric)
     sign = -1.0 if experiment.objective.maximize else 1.0  # cmaes minimises
     units = [(p.name, p.unit) for p in numeric]
-    solutions = [(np.array([unit(t.params[name]) for name, unit in units]), sign * t.value)
-                 for t in history if t.state is TrialState.COMPLETED]
+    completed = [t for t in history if t.state is TrialState.COMPLETED]
+    # one array for all trials (its rows are the points told), not one array per trial
+    points = np.array([[unit(t.params[name]) for name, unit in units] for t in completed]).reshape(-1, len(units))
+    solutions = [(point, sign * t.value) for point, t in zip(points, completed, strict=True)]
     optimizer = restarts.first()
     run_from, position = 0, 0  # where the current run's trials start
     with np.errstate(all="ignore"):  # an overflow shows as an unsound state, handled below
@@ -114,8 +116,8 @@ def _unsound(optimizer: CMA) -> bool:
     """The spread has collapsed below what doubles resolve, or exploded (a told point far outside
     the distribution, e.g. an int rounded to a cell much wider than the step size)."""
     # the cmaes library exposes no public step size; _sigma and _C are pinned by cmaes<0.14
-    spread = optimizer._sigma * math.sqrt(float(np.max(np.diag(optimizer._C))))
-    return not MIN_SPREAD <= spread <= MAX_SPREAD or not np.all(np.isfinite(optimizer._C))
+    spread = optimizer._sigma * math.sqrt(float(optimizer._C.diagonal().max()))
+    return not MIN_SPREAD <= spread <= MAX_SPREAD or not np.isfinite(optimizer._C).all()
 
 
 @dataclass
