@@ -16,6 +16,7 @@ from fractions import Fraction
 from functools import cached_property, partial
 from typing import Any
 
+from katib_suggestion import fast_paths as fast
 from katib_suggestion.exact import EXACT_INDEX, Grid, double_at, exact, exp_clipped, integer, ordinal
 
 Value = int | float | str
@@ -137,7 +138,7 @@ class Parameter:
     def indexer(self) -> Callable[[Value], int]:
         """``index_of`` as one function, for converting every value of a history."""
         if self._consecutive_ints:
-            return partial(_clamped_offset, self._grid.a, self._size - 1)
+            return partial(fast.clamped_offset, self._grid.a, self._size - 1)
         return self.index_of
 
     def index_of(self, value: Value) -> int:
@@ -184,17 +185,17 @@ class Parameter:
     def unit(self) -> Callable[[Value], float]:
         """``to_unit`` with this parameter's constants worked out once: a replay maps every trial."""
         if self._size == 1:
-            return _centre
+            return fast.centre
         if self._consecutive_ints and not self.is_log:
-            return partial(_cell_centre_of, self.indexer, self._size)
+            return partial(fast.cell_centre, self.indexer, self._size)
         if self.is_finite and not self.is_log:
             return self._cell_centre
         if self.is_log:
-            return partial(_unit_from, math.log, math.log(self.low), math.log(self.high) - math.log(self.low))
+            return partial(fast.unit_from, math.log, math.log(self.low), math.log(self.high) - math.log(self.low))
         span = self.high - self.low
         if math.isinf(span):
             return self._halves_unit
-        return partial(_unit_from, float, self.low, span)
+        return partial(fast.unit_from, float, self.low, span)
 
     def _cell_centre(self, value: Value) -> float:
         return (self.index_of(value) + 0.5) / self._size
@@ -219,8 +220,7 @@ class Parameter:
             return self._parse_choice
         if self.is_finite and not self._consecutive_ints:
             return self._parse_number
-        # a partial of a module function, not a closure: experiments are pickled to benchmark workers
-        return partial(_parse_in_range, integer if self.kind is Kind.INT else float, self.low, self.high,
+        return partial(fast.parse_in_range, integer if self.kind is Kind.INT else float, self.low, self.high,
                        self._parse_number)
 
     def _parse_number(self, text: str) -> Value:
@@ -244,52 +244,11 @@ class Parameter:
 
     def format(self, value: Value) -> str:
         """Render a value the way Katib substitutes it (ints without a decimal point)."""
-        return self.formatter(value)
-
-    @cached_property
-    def formatter(self) -> Callable[[Value], str]:
-        """``format`` as one function: every call formats the points of its whole history."""
         if self.choices:
-            return str
-        return _format_int if self.kind is Kind.INT else _format_double
-
-
-def _format_int(value: Value) -> str:
-    return str(int(value))
-
-
-def _format_double(value: Value) -> str:
-    return repr(float(value) + 0.0)  # -0.0 prints as 0.0: one number, one text
-
-
-def _double_identity(value: Value) -> Value:
-    number = float(value) + 0.0  # -0.0 and 0.0 print alike
-    return number if number == number else "nan"  # nan is not equal to itself, its text is
-
-
-def _clamped_offset(first: int, last: int, value: Value) -> int:
-    return min(max(int(value) - first, 0), last)  # Grid.nearest for a step of 1, without the general case
-
-
-def _cell_centre_of(indexer: Callable[[Value], int], size: int, value: Value) -> float:
-    return (indexer(value) + 0.5) / size
-
-
-def _centre(_value: Value) -> float:
-    return 0.5
-
-
-def _unit_from(axis: Callable[[Value], float], low: float, span: float, value: Value) -> float:
-    return (axis(value) - low) / span
-
-
-def _parse_in_range(convert: Callable[[str], int | float], low: float, high: float,
-                    general: Callable[[str], Value], text: str) -> Value:
-    try:
-        number = convert(text)
-    except ValueError:
-        return general(text)
-    return number if low <= number <= high else general(text)  # false for nan; ints compare exactly
+            return str(value)
+        if self.kind is Kind.INT:
+            return str(int(value))
+        return repr(float(value) + 0.0)  # -0.0 prints as 0.0: one number, one text
 
 
 @dataclass(frozen=True)
@@ -337,7 +296,7 @@ class SearchSpace:
 
     @cached_property
     def _identities(self) -> tuple[tuple[str, Callable[[Value], Value]], ...]:
-        return tuple((p.name, str if p.choices else int if p.kind is Kind.INT else _double_identity)
+        return tuple((p.name, str if p.choices else int if p.kind is Kind.INT else fast.double_identity)
                      for p in self.parameters)
 
     def from_unit(self, vector: Sequence[float]) -> Point:
