@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from katib_suggestion.backend import Backend
 from katib_suggestion.cancellation import checkpoint
 from katib_suggestion.errors import SearchSpaceExhausted
-from katib_suggestion.model import Point, SearchSpace, SuggestionRequest, Trial, TrialState
+from katib_suggestion.model import Point, PointKey, SearchSpace, SuggestionRequest, Trial, TrialState
 from katib_suggestion.seeding import derive_seed
 
 # Backends propose again with the accepted points as pending this many times
@@ -30,7 +30,7 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
     """``request.count`` points, none equal to a trial's point or to each other; the backend is
     asked for at most ``model_points`` of them (the call's budget), the rest are drawn unseen."""
     space = request.experiment.space
-    seen = {space.key(t.params) for t in request.history}
+    seen = set(request.taken_keys())
     size = space.cardinality()
     if size - len(seen) < request.count:
         raise SearchSpaceExhausted(size, len(seen), request.count)
@@ -44,7 +44,7 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
             break
         checkpoint()
         seed = request.seed if round_ == 0 else derive_seed(request.seed, "round", round_)
-        ask = replace(request, history=tuple(history), count=wanted, seed=seed)
+        ask = replace(request, history=tuple(history), count=wanted, seed=seed, taken=frozenset(seen))
         proposal = backend.suggest(ask)
         labels.update(proposal.labels)
         for point in proposal.points[:wanted]:
@@ -61,7 +61,7 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
     return Batch(chosen, missing, labels)
 
 
-def unseen_points(space: SearchSpace, seen: set[tuple[str, ...]], taken: list[Point], count: int,
+def unseen_points(space: SearchSpace, seen: set[PointKey], taken: list[Point], count: int,
                   rng: random.Random) -> list[Point]:
     """``count`` points drawn uniformly among those not in ``seen`` (``taken``: the same points, as values)."""
     size = space.cardinality()

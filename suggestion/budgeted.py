@@ -37,7 +37,8 @@ class Windowed:
 
     def suggest(self, request: SuggestionRequest) -> Proposal:
         trials = window(request.history, self.size, request.experiment.objective.maximize)
-        return self.backend.suggest(replace(request, history=trials))
+        # the backend avoids the window's points, as it always has: the keys of all are not passed on
+        return self.backend.suggest(replace(request, history=trials, taken=None))
 
 
 def with_plan(backend: Backend, plan: Plan | None) -> Backend:

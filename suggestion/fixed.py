@@ -30,8 +30,8 @@ class WithoutFixed:
         free = SearchSpace(tuple(p for p in space if p.name not in fixed))
         history = tuple(replace(t, params={n: v for n, v in t.params.items() if n not in fixed})
                         for t in request.history)
-        proposal = self.backend.suggest(replace(
-            request, experiment=replace(request.experiment, space=free), history=history))
+        proposal = self.backend.suggest(replace(  # keys of the full space do not fit the free one
+            request, experiment=replace(request.experiment, space=free), history=history, taken=None))
         return replace(proposal, points=[_complete(point, fixed, space) for point in proposal.points])
 
 

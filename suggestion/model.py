@@ -10,16 +10,18 @@ from __future__ import annotations
 import enum
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
+from katib_suggestion import fast_paths as fast
 from katib_suggestion.exact import EXACT_INDEX, Grid, double_at, exact, exp_clipped, integer, ordinal
 
 Value = int | float | str
 Point = dict[str, Value]
+PointKey = tuple[Value, ...]  # SearchSpace.key
 
 
 class Kind(enum.Enum):
@@ -127,6 +129,18 @@ class Parameter:
         # a dict, not tuple.index: trials x list values would cost seconds on long lists
         return {choice: index for index, choice in enumerate(self.choices)}
 
+    @cached_property
+    def _consecutive_ints(self) -> bool:
+        """An int parameter without a step (or step 1): its positions are value - min."""
+        return self.kind is Kind.INT and self._grid.b == self._grid.d == 1
+
+    @cached_property
+    def indexer(self) -> Callable[[Value], int]:
+        """``index_of`` as one function, for converting every value of a history."""
+        if self._consecutive_ints:
+            return partial(fast.clamped_offset, self._grid.a, self._size - 1)
+        return self.index_of
+
     def index_of(self, value: Value) -> int:
         """Position of a feasible value (the nearest grid position for a numeric one)."""
         if self.choices:
@@ -165,22 +179,51 @@ class Parameter:
 
     def to_unit(self, value: Value) -> float:
         """Inverse of ``from_unit`` (centre of the value's cell for list kinds)."""
+        return self.unit(value)
+
+    @cached_property
+    def unit(self) -> Callable[[Value], float]:
+        """``to_unit`` with this parameter's constants worked out once: a replay maps every trial."""
         if self._size == 1:
-            return 0.5
+            return fast.centre
+        if self._consecutive_ints and not self.is_log:
+            return partial(fast.cell_centre, self.indexer, self._size)
         if self.is_finite and not self.is_log:
-            return (self.index_of(value) + 0.5) / self._size
+            return self._cell_centre
         if self.is_log:
-            span = math.log(self.high) - math.log(self.low)
-            return (math.log(value) - math.log(self.low)) / span
+            return partial(fast.unit_from, math.log, math.log(self.low), math.log(self.high) - math.log(self.low))
         span = self.high - self.low
-        if math.isinf(span):  # a range wider than the largest double: halves first
-            return (float(value) / 2 - self.low / 2) / (self.high / 2 - self.low / 2)
-        return (float(value) - self.low) / span
+        if math.isinf(span):
+            return self._halves_unit
+        return partial(fast.unit_from, float, self.low, span)
+
+    def _cell_centre(self, value: Value) -> float:
+        return (self.index_of(value) + 0.5) / self._size
+
+    def _halves_unit(self, value: Value) -> float:
+        # a range wider than the largest double: halves first
+        return (float(value) / 2 - self.low / 2) / (self.high / 2 - self.low / 2)
 
     def parse(self, text: str) -> Value:
         """Parse a trial's assignment string; ValueError when it is not a feasible value."""
+        return self.parser(text)
+
+    @cached_property
+    def parser(self) -> Callable[[str], Value]:
+        """``parse`` specialised for this parameter: a request holds thousands of values of each.
+
+        Continuous doubles and unit-step ints are their own grid values, so a
+        number in range is the answer; anything else, and every failure (for
+        its message), takes the general path.
+        """
         if self.choices:
-            return self._parse_choice(text)
+            return self._parse_choice
+        if self.is_finite and not self._consecutive_ints:
+            return self._parse_number
+        return partial(fast.parse_in_range, integer if self.kind is Kind.INT else float, self.low, self.high,
+                       self._parse_number)
+
+    def _parse_number(self, text: str) -> Value:
         number = integer(text) if self.kind is Kind.INT else float(text)
         if not self.low <= number <= self.high:  # false for nan; ints compare exactly
             raise ValueError(f"{text!r} is outside [{self.format(self.low)}, {self.format(self.high)}]")
@@ -245,9 +288,16 @@ class SearchSpace:
             index = index * parameter.cardinality() + parameter.index_of(point[parameter.name])
         return index
 
-    def key(self, point: Mapping[str, Value]) -> tuple[str, ...]:
-        """Identity of a point as Katib sees it: its formatted values."""
-        return tuple(p.format(point[p.name]) for p in self.parameters)
+    def key(self, point: Mapping[str, Value]) -> PointKey:
+        """Identity of a point as Katib sees it: two points have equal keys exactly when they format
+        the same. Numbers stand for their text (a double prints one way, an int too), so a call can
+        key its whole history without printing it."""
+        return tuple([identity(point[name]) for name, identity in self._identities])
+
+    @cached_property
+    def _identities(self) -> tuple[tuple[str, Callable[[Value], Value]], ...]:
+        return tuple((p.name, str if p.choices else int if p.kind is Kind.INT else fast.double_identity)
+                     for p in self.parameters)
 
     def from_unit(self, vector: Sequence[float]) -> Point:
         return {p.name: p.from_unit(u) for p, u in zip(self.parameters, vector, strict=True)}
@@ -295,7 +345,11 @@ class SuggestionRequest:
     ``seed`` is already derived per call (experiment seed and request number), so
     a backend seeds its RNGs with it and is then a pure function of this object.
     ``suggested_before`` counts the assignments given in earlier calls (for
-    sequence-based algorithms such as Sobol).
+    sequence-based algorithms such as Sobol). ``taken``, when set, holds the
+    ``SearchSpace.key`` of every point in ``history``: the core computes them
+    once per call for its own check against repeats and passes them on, so a
+    backend that avoids taken points reads ``taken_keys()`` instead of
+    formatting the history again.
     """
 
     experiment: Experiment
@@ -303,6 +357,14 @@ class SuggestionRequest:
     count: int
     seed: int
     suggested_before: int = 0
+    taken: frozenset[PointKey] | None = None
+
+    def taken_keys(self) -> frozenset[PointKey]:
+        """The keys of the history's points (``taken``, or computed when the caller did not give them)."""
+        if self.taken is not None:
+            return self.taken
+        key = self.experiment.space.key
+        return frozenset([key(t.params) for t in self.history])
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import importlib.util
 import logging
 import threading
 
+from katib_suggestion import collector
 from katib_suggestion.backend import Backend
 from katib_suggestion.errors import BackendUnavailable
 from katib_validators.catalog import Registered, registered
@@ -89,6 +90,8 @@ class DeferredBackend:
             load_backend(self.name)
         except BackendUnavailable:
             log.exception("the %s backend failed to import; every call will report it", self.name)
+            return
+        collector.settle()  # everything a call needs is loaded now
 
     def suggest(self, request):
         return load_backend(self.name).suggest(request)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 import warnings
+from pathlib import Path
 
 import grpc
 import pytest
@@ -203,3 +205,24 @@ def test_rounding_and_outliers_never_break_the_replay(strategy, monkeypatch):
         points = cmaes_points(SuggestionRequest(experiment, history, 6, 99)).points
     assert all(0.01 <= p["lr"] <= 0.05 and 0 <= p["units"] <= 1000 for p in points)
     assert any(verdicts), "the history drove the distribution out of double precision: the path under test ran"
+
+
+UNSOUND_ANSWERS = Path(__file__).parent / "data" / "cmaes-unsound-answers.json"
+
+
+def test_the_rare_retelling_gives_the_answers_it_gave_before_the_replay_got_cheaper():
+    """The scenario above, seeded, for every restart strategy: answers written by the code that kept a
+    deep copy of each run's start (issue 25) must come out of the run rebuilt from its settings."""
+    units = {"name": "units", "parameterType": "int", "feasibleSpace": {"min": "0", "max": "1000"}}
+    answers = []
+    for strategy in ("none", "bipop", "ipop"):
+        experiment = make_experiment("optuna", "cmaes", [LR, units], {"restart_strategy": strategy, "random_state": 3})
+        history: tuple[Trial, ...] = ()
+        for round_ in range(30):
+            points = cmaes_points(SuggestionRequest(experiment, history, 6, round_)).points
+            history += tuple(Trial(f"r{round_}-{i}", p, TrialState.COMPLETED, (p["lr"] - 0.02) ** 2
+                                   + (p["units"] - 300.4) ** 2) for i, p in enumerate(points))
+        history += tuple(Trial(f"far-{i}", {"lr": 0.05, "units": 1000}, TrialState.COMPLETED, -1.0 - i)
+                         for i in range(30))
+        answers.append(cmaes_points(SuggestionRequest(experiment, history, 6, 99)).points)
+    assert answers == json.loads(UNSOUND_ANSWERS.read_text())

@@ -10,7 +10,6 @@ state either; every random choice of a restart is derived from the seed.
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import math
 import sys
@@ -78,10 +77,13 @@ def replay(experiment: Experiment, history: Sequence[Trial]) -> tuple[CMA, Resta
     numeric = [p for p in experiment.space if p.is_numeric]
     restarts = Restarts.plan(experiment, numeric)
     sign = -1.0 if experiment.objective.maximize else 1.0  # cmaes minimises
-    solutions = [(np.array([p.to_unit(t.params[p.name]) for p in numeric]), sign * t.value)
-                 for t in history if t.state is TrialState.COMPLETED]
+    units = [(p.name, p.unit) for p in numeric]
+    completed = [t for t in history if t.state is TrialState.COMPLETED]
+    # one array for all trials (its rows are the points told), not one array per trial
+    points = np.array([[unit(t.params[name]) for name, unit in units] for t in completed]).reshape(-1, len(units))
+    solutions = [(point, sign * t.value) for point, t in zip(points, completed, strict=True)]
     optimizer = restarts.first()
-    start, run_from, position = copy.deepcopy(optimizer), 0, 0  # the current run as it started
+    run_from, position = 0, 0  # where the current run's trials start
     with np.errstate(all="ignore"):  # an overflow shows as an unsound state, handled below
         while len(solutions) - position >= optimizer.population_size:
             size = optimizer.population_size
@@ -90,20 +92,20 @@ def replay(experiment: Experiment, history: Sequence[Trial]) -> tuple[CMA, Resta
             if _unsound(optimizer):
                 # back to the last sound state; with restarts the next run starts from there,
                 # without, learning stops (later trials could only push it further out)
-                optimizer = _retold(start, solutions[run_from: position - size])
+                optimizer = _retold(restarts.rebuilt(), solutions[run_from: position - size])
                 if restarts.strategy == "none":
                     break
             elif restarts.strategy == "none" or not optimizer.should_stop():
                 continue
             optimizer = restarts.next(optimizer)
-            start, run_from = copy.deepcopy(optimizer), position
+            run_from = position
     return optimizer, restarts
 
 
-def _retold(start: CMA, solutions: list) -> CMA:
-    """A copy of ``start`` told ``solutions`` again, a population at a time: the same state as
-    before (tell draws no random numbers), rebuilt only in the rare case that it is needed."""
-    optimizer = copy.deepcopy(start)
+def _retold(optimizer: CMA, solutions: list) -> CMA:
+    """The current run rebuilt as it started, told ``solutions`` again a population at a time: the
+    same state as before (building and telling draw no random numbers), made only in the rare case
+    that it is needed."""
     size = optimizer.population_size
     for first in range(0, len(solutions), size):
         optimizer.tell(solutions[first: first + size])
@@ -114,8 +116,8 @@ def _unsound(optimizer: CMA) -> bool:
     """The spread has collapsed below what doubles resolve, or exploded (a told point far outside
     the distribution, e.g. an int rounded to a cell much wider than the step size)."""
     # the cmaes library exposes no public step size; _sigma and _C are pinned by cmaes<0.14
-    spread = optimizer._sigma * math.sqrt(float(np.max(np.diag(optimizer._C))))
-    return not MIN_SPREAD <= spread <= MAX_SPREAD or not np.all(np.isfinite(optimizer._C))
+    spread = optimizer._sigma * math.sqrt(float(optimizer._C.diagonal().max()))
+    return not MIN_SPREAD <= spread <= MAX_SPREAD or not np.isfinite(optimizer._C).all()
 
 
 @dataclass
@@ -137,6 +139,7 @@ class Restarts:
     small: bool = True  # the first run's evaluations count as small ones, as goptuna does
     evaluations: tuple[int, int] = (0, 0)  # (small, large)
     runs: list[tuple[str, int, float]] = field(default_factory=list)  # (regime, popsize, step scale)
+    current: tuple[int, float, np.ndarray] | None = None  # how the current run was started
 
     @classmethod
     def plan(cls, experiment: Experiment, numeric: list[Parameter]) -> Restarts:
@@ -170,6 +173,12 @@ class Restarts:
         """A run whose initial standard deviation is ``scale`` times the planned step per parameter."""
         popsize = min(popsize, max_popsize(self.dim))  # restarts grow it: keep one update's memory
         self.runs.append((regime, popsize, scale))
+        self.current = (popsize, scale, mean.copy())
+        return self.rebuilt()
+
+    def rebuilt(self) -> CMA:
+        """The current run as it started (cheaper than keeping a deep copy of it for the rare retelling)."""
+        popsize, scale, mean = self.current
         top = max(self.steps)
         cov = None if len(set(self.steps)) == 1 else np.diag((np.array(self.steps) / top) ** 2)
         return CMA(mean=mean, sigma=top * scale, bounds=np.array([[0.0, 1.0]] * self.dim), cov=cov,

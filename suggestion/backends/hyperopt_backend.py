@@ -58,14 +58,14 @@ def suggest(request: SuggestionRequest) -> Proposal:
     codec = SpaceCodec(experiment.space)
     domain = Domain(None, codec.expression())
     replay = Replay(codec, request.history if reads_history else (), experiment.objective.maximize)
-    seen = {experiment.space.key(t.params) for t in request.history}
+    seen = set(request.taken_keys())
     points: list[Point] = []
     for index in range(request.count):
         checkpoint()
         point = _next_point(algorithm, domain, replay, seen, derive_seed(request.seed, "point", index))
         seen.add(experiment.space.key(point))
         points.append(point)
-        if reads_history:
+        if reads_history and index < request.count - 1:  # the next point is asked with this one pending
             replay.add_pending(point)
     return Proposal(points)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, partial
 from statistics import NormalDist
 
 from katib_suggestion.backends.hyperopt_lib import hp
@@ -54,9 +55,21 @@ class Codec:
         return hp.uniform(p.name, 0.0, 1.0)
 
     def to_internal(self, value: Value) -> float:
+        return self.converter(value)
+
+    @cached_property
+    def converter(self) -> Callable[[Value], float]:
+        """``to_internal`` with the shape chosen and the prior's constants worked out once: a replay
+        converts every value of the history."""
+        p = self.parameter
         if self.shape in ("choice", "grid"):
-            return self.parameter.index_of(value)
-        return _quantile(self.parameter, float(value))
+            return p.indexer
+        low, high = _scale(p)
+        normal = _normal(p, low, high)
+        axis = math.log if p.is_log else float
+        if normal is None:
+            return partial(_uniform_quantile, p.low, p.high, axis, low, high - low)
+        return partial(_normal_quantile, p.low, p.high, axis, *normal)
 
     def from_internal(self, internal: float) -> Value:
         p = self.parameter
@@ -81,18 +94,15 @@ def _scale(p: Parameter) -> tuple[float, float]:
     return (math.log(p.low), math.log(p.high)) if p.is_log else (p.low, p.high)
 
 
-def _quantile(p: Parameter, value: float) -> float:
-    """Where ``value`` sits in the parameter's prior, as a probability in [0, 1]."""
-    low, high = _scale(p)
-    value = min(max(value, p.low), p.high)  # trials may sit a rounding error outside
-    y = math.log(value) if p.is_log else float(value)
-    normal = _normal(p, low, high)
-    if normal is not None:
-        mu, sigma = normal
-        u = (_STANDARD.cdf((y - mu) / sigma) - _P_LOW) / (_P_HIGH - _P_LOW)
-    else:
-        u = (y - low) / (high - low)
-    return min(max(u, 0.0), 1.0)
+# Where a value sits in the parameter's prior, as a probability in [0, 1]; trials may sit a
+# rounding error outside [first, last], so the value is clamped first.
+def _uniform_quantile(first: float, last: float, axis, low: float, span: float, value: Value) -> float:
+    return min(max((axis(min(max(float(value), first), last)) - low) / span, 0.0), 1.0)
+
+
+def _normal_quantile(first: float, last: float, axis, mu: float, sigma: float, value: Value) -> float:
+    y = axis(min(max(float(value), first), last))
+    return min(max((_STANDARD.cdf((y - mu) / sigma) - _P_LOW) / (_P_HIGH - _P_LOW), 0.0), 1.0)
 
 
 def _inverse_quantile(p: Parameter, u: float) -> float:
@@ -122,13 +132,14 @@ class SpaceCodec:
     def __init__(self, space: SearchSpace):
         self.space = space
         self.codecs = tuple(codec_for(p) for p in space)
+        self._converters = [(c.parameter.name, c.converter) for c in self.codecs]
 
     def expression(self) -> dict:
         return {c.parameter.name: c.expression() for c in self.codecs}
 
     def to_vals(self, point: Mapping[str, Value]) -> dict[str, list[float]]:
         """A point as hyperopt's ``misc.vals`` (one value per label)."""
-        return {c.parameter.name: [c.to_internal(point[c.parameter.name])] for c in self.codecs}
+        return {name: [convert(point[name])] for name, convert in self._converters}
 
     def from_vals(self, vals: Mapping[str, Sequence[float]]) -> Point:
         return {c.parameter.name: c.from_internal(vals[c.parameter.name][0]) for c in self.codecs}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from katib_suggestion.model import Kind, Parameter, Point, SearchSpace, Value
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
@@ -35,14 +36,19 @@ class Codec:
     shape: str
 
     def to_optuna(self, value: Value) -> Value:
+        return self.converter(value)
+
+    @cached_property
+    def converter(self) -> Callable[[Value], Value]:
+        """``to_optuna`` as one function, chosen once: a replay converts every value of the history."""
         p = self.parameter
         if self.shape == "index":
-            return p.index_of(value)
+            return p.indexer
         if self.shape == "unit":
-            return p.to_unit(value)
+            return p.unit
         if self.shape == "value" and isinstance(self.distribution, FloatDistribution):
-            return float(value)  # rounds monotonically, so it stays inside the float bounds
-        return value
+            return float  # rounds monotonically, so it stays inside the float bounds
+        return _same
 
     def from_optuna(self, internal: Value) -> Value:
         p = self.parameter
@@ -53,6 +59,10 @@ class Codec:
         if self.shape == "value":
             return p.snap(internal)
         return internal
+
+
+def _same(value: Value) -> Value:
+    return value
 
 
 def codec_for(p: Parameter) -> Codec:
@@ -75,9 +85,10 @@ class SpaceCodec:
     def __init__(self, space: SearchSpace):
         self.codecs = {p.name: codec_for(p) for p in space}
         self.distributions = {name: c.distribution for name, c in self.codecs.items()}
+        self._converters = [(name, c.converter) for name, c in self.codecs.items()]
 
     def to_optuna(self, point: Mapping[str, Value]) -> dict[str, Value]:
-        return {name: codec.to_optuna(point[name]) for name, codec in self.codecs.items()}
+        return {name: convert(point[name]) for name, convert in self._converters}
 
     def from_optuna(self, params: Mapping[str, Value]) -> Point:
         return {name: codec.from_optuna(params[name]) for name, codec in self.codecs.items()}

@@ -16,7 +16,7 @@ def sobol_points(request: SuggestionRequest) -> Proposal:
     # every position Katib can send is inside the sequence; past its end it starts over
     start = request.suggested_before % (2**BITS - draws)
     vectors = sobol(len(space), start, draws, seed=request.experiment.settings["random_state"])
-    seen = {space.key(t.params) for t in request.history}
+    seen = set(request.taken_keys())
     points = []
     for vector in vectors:
         point = space.from_unit(vector)

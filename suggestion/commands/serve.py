@@ -6,6 +6,7 @@ import argparse
 
 from katib_suggestion.blas_threads import one_blas_thread
 from katib_suggestion.commands import command
+from katib_suggestion.lean_imports import without_openssl
 from katib_suggestion.served import SERVED, default_port
 from katib_suggestion.settings_env import checked, env, non_negative_float, one_of, optional, port, positive_int
 
@@ -36,8 +37,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 @command("serve", "serve Katib's Suggestion API (gRPC) for one backend", _arguments)
 def serve(args: argparse.Namespace) -> int:
     one_blas_thread()  # before any backend imports numpy
-    from katib_suggestion.server import Config
-    from katib_suggestion.server import serve as run_server
+    with without_openssl():
+        from katib_suggestion.server import Config
+        from katib_suggestion.server import serve as run_server
 
     chosen = args.port if args.port is not None else default_port(args.backend)
     return run_server(Config(backend=args.backend, host=args.host, port=chosen,

@@ -106,13 +106,14 @@ def peak_mib(pid: int) -> float:
     return float("nan")
 
 
-def _start(backend: str) -> tuple[subprocess.Popen, str, float]:
+def start_server(backend: str, command: tuple[str, ...] | None = None) -> tuple[subprocess.Popen, str, float]:
+    """A fresh ``katib-suggest serve`` (this interpreter's, or ``command``), its address and start-up seconds."""
     port = free_port()
     address = f"127.0.0.1:{port}"
     start = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "katib_suggestion", "--log-level", "WARNING", "serve", "--backend", backend,
-         "--host", "127.0.0.1", "--port", str(port), "--drain-period", "0"],
+        [*(command or (sys.executable, "-m", "katib_suggestion")), "--log-level", "WARNING", "serve",
+         "--backend", backend, "--host", "127.0.0.1", "--port", str(port), "--drain-period", "0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     request = health_pb2.HealthCheckRequest(service="manager.v1beta1.Suggestion")
     while process.poll() is None:
@@ -132,7 +133,7 @@ def measure(backend: str, algorithm: str, history: int, warm_calls: int, seed: i
     rng = random.Random(seed)
     trials = [fabricated_trial(i, rng) for i in range(history)]
     message = experiment(algorithm)
-    process, address, startup = _start(backend)
+    process, address, startup = start_server(backend)
     timings = []
     try:
         with grpc.insecure_channel(address, options=[("grpc.max_send_message_length", 256 << 20)]) as channel:
