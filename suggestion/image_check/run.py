@@ -40,13 +40,18 @@ class Outcome:
 
 def entry_from_image(engine: Engine, image: str, target: ImageTarget) -> dict[str, Any]:
     """The katib-config entry, written by the image's own code (the same function katib-config calls)."""
-    function, arguments = target.entry
+    function = target.entry[0]
     result = engine.run("run", "--rm", "--network", "none", "--entrypoint", "python", image, "-c", _ENTRY,
-                        function, *arguments, timeout=300)
+                        function, *entry_arguments(target, image), timeout=300)
     entry = json.loads(result.stdout.strip().splitlines()[-1])
     if entry.get("image") != image:
         raise CheckFailed(f"the entry names {entry.get('image')}, the build made {image}")
     return entry
+
+
+def entry_arguments(target: ImageTarget, image: str) -> list[str]:
+    """The entry function's arguments, ``{image}`` replaced by the image built."""
+    return [argument.replace("{image}", image) for argument in target.entry[1]]
 
 
 def run_as_shipped(engine: Engine, image: str, target: ImageTarget, entry: Mapping[str, Any], root: Path,

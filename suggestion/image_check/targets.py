@@ -33,7 +33,7 @@ class ImageTarget:
 
     name: str  # the backend; the image is katib_suggestion.images.image_for(name)
     build_args: Mapping[str, str]
-    entry: tuple[str, tuple[str, ...]]  # ("module:function", arguments)
+    entry: tuple[str, tuple[str, ...]]  # ("module:function", arguments); "{image}" is the image built
     workloads: tuple[Workload, ...]
     port: int = SUGGESTION_PORT
     health: tuple[str, ...] = SUGGESTION_HEALTH
@@ -76,9 +76,10 @@ IMAGES: dict[str, ImageTarget] = {target.name: target for target in (
     _suggestion("skopt", "bayesianoptimization", _examples("skopt-bayesianoptimization"),
                 LargestCall("GP, 10,000 trials", "bayesianoptimization"),
                 LargestCall("RF, 10,000 trials", "bayesianoptimization", {"base_estimator": "RF"})),
-    # the example plugin: the wheel of examples/plugins/nevergrad, installed by the same Dockerfile
+    # the example plugin: the wheel of examples/plugins/nevergrad, installed by the same Dockerfile; it
+    # declares no image, so its entry is katib-config's with --image nevergrad=<the image built>
     ImageTarget("nevergrad", {"BACKEND": "nevergrad", "PLUGIN": "/plugins/{wheel}"},
-                ("katib_suggestion.deploy.entries:entry", ("de", "nevergrad")),
+                ("katib_suggestion.deploy.entries:entry_for_image", ("de", "nevergrad", "{image}")),
                 (Examples(("examples/plugins/nevergrad/experiment.yaml",)),
                  LargestCall("de, 10,000 trials", "de", trials=10_000,
                              experiment_file="examples/plugins/nevergrad/experiment.yaml")),
