@@ -24,10 +24,11 @@ import grpc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
 from katib_suggestion.quality.latency import free_port
+from katib_suggestion.testing.dbmanager import db_manager
+from katib_suggestion.testing.kubernetes_api import kubernetes_api
 from katib_validators.early_stopping import ALGORITHMS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from stopping_doubles import db_manager, kubernetes_api  # noqa: E402
 from stopping_requests import CONDITIONS, rules_request  # noqa: E402
 
 

@@ -77,6 +77,18 @@ def test_403_names_the_missing_rbac_rule(api, verb):
     assert "serviceAccountName" in message
 
 
+def test_401_names_the_token_not_rbac(api):
+    writer, double = api
+    double.token = "another-clusters-token"
+    with pytest.raises(PermissionRefused) as caught:
+        writer.mark_early_stopped("t-1")
+    message = str(caught.value)
+    assert "(401 Unauthorized): the service-account token is missing, expired" in message
+    assert "verbs: [get, patch]" not in message
+    double.token = "test-token"  # the kubeconfig's: accepted, whatever the case of the scheme
+    assert writer.mark_early_stopped("t-1") is True
+
+
 def test_a_missing_trial_is_not_found(api):
     writer, _double = api
     with pytest.raises(ResourceMissing, match="trial nope in namespace team-a does not exist"):

@@ -56,6 +56,12 @@ def test_release_checks_each_image_as_it_ships_before_pushing_it():
     assert check < push and "matrix.backend" in steps[check]["run"]
 
 
+def test_release_pushes_every_image_katib_config_names_the_early_stopping_one_too():
+    steps = load("release.yml")["jobs"]["plan"]["steps"]
+    plan = next(step["run"] for step in steps if "image_for" in step.get("run", ""))
+    assert "from katib_suggestion.served import SERVED" in plan and "for b in SERVED]" in plan
+
+
 def test_ci_checks_the_images_after_the_test_suite():
     script = (WORKFLOWS.parents[1] / ".ci" / "run").read_text()
     assert script.index("pytest") < script.index("python -m katib_suggestion.image_check")

@@ -38,9 +38,10 @@ def default_selection(algorithms: str) -> str:
     return "all" if algorithms == UPSTREAM else "new"
 
 
-def early_stopping_entry(name: str, options: EntryOptions) -> dict[str, Any]:
+def early_stopping_entry(name: str, options: EntryOptions | None = None) -> dict[str, Any]:
     """The earlyStoppings entry for ``name`` (Katib's EarlyStoppingConfig: image, imagePullPolicy,
     resources; it has no securityContext or serviceAccountName)."""
+    options = options or EntryOptions()
     return {"algorithmName": name, "image": image_of(EARLY_STOPPING.name, options),
             "imagePullPolicy": options.pull_policy,
             "resources": _patched(EARLY_STOPPING.resources, options.resources, EARLY_STOPPING.name)}

@@ -58,6 +58,12 @@ def entry(name: str, backend: str, options: EntryOptions | None = None) -> dict[
     return {key: value for key, value in result.items() if value not in (None, {})}
 
 
+def entry_for_image(name: str, backend: str, image: str) -> dict[str, Any]:
+    """What ``katib-suggest katib-config --image BACKEND=IMAGE`` writes for ``name``: how an operator
+    routes a plugin that declares no image to the one they built (docker/plugins/README.md)."""
+    return entry(name, backend, EntryOptions(images=((backend, image),)))
+
+
 class NoImage(ValueError):
     """A plugin backend to route has no image: neither its declaration nor --image names one."""
 

@@ -62,7 +62,7 @@ def _check(engine, target, root: Path, base: str, work: Path, no_build: bool) ->
         built = _existing(engine, target) if no_build else build(engine, target, root, base, work)
         entry = entry_from_image(engine, built.image, target)
         _log(f"{target.name}: running as its katib-config entry says")
-        run_as_shipped(engine, built.image, target, entry, root, outcome)
+        run_as_shipped(engine, built.image, target, entry, root, outcome, work / target.name)
         result = "ok"
     except (CheckFailed, WorkloadFailed, EngineProblem, UnsupportedSetting) as error:
         _log(f"{target.name}: FAILED: {error}")

@@ -35,6 +35,18 @@ class Engine:
     def podman(self) -> bool:
         return self.name == "podman"
 
+    @property
+    def own_changes(self) -> tuple[str, ...]:
+        """Files the engine itself writes into a container: the network files and a marker of its own;
+        podman also adds the container's user to /etc/passwd and /etc/group when the image has no
+        entry for its uid (ours has none)."""
+        mine = ("/etc/passwd", "/etc/group", "/run/.containerenv") if self.podman else ("/.dockerenv",)
+        return ("/etc/hosts", "/etc/hostname", "/etc/resolv.conf", *mine)
+
+    def image_user(self, image: str) -> str:
+        """The image's USER (``uid:gid`` in ours), what a container runs as when nothing sets one."""
+        return self.run("image", "inspect", "--format", "{{.Config.User}}", image, timeout=60).stdout.strip()
+
 
 def find_engine(wanted: str | None = None, work: Path | None = None) -> Engine:
     """``wanted`` or the first engine that works: docker with a live daemon, then podman."""

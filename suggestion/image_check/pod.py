@@ -7,7 +7,7 @@ cannot be skipped by the check without the check saying so.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from katib_suggestion.image_check.engine import Engine
@@ -37,14 +37,15 @@ def memory_limit(entry: Mapping[str, Any]) -> int | None:
     return None if limit is None else int(quantity(limit))
 
 
-def run_flags(engine: Engine, entry: Mapping[str, Any], container_port: int, host_port: int) -> list[str]:
-    """``<engine> run`` flags for a container built from ``entry`` (image excluded)."""
+def run_flags(engine: Engine, entry: Mapping[str, Any], network: Sequence[str]) -> list[str]:
+    """``<engine> run`` flags for a container built from ``entry`` (image excluded); ``network`` says
+    where it listens: a published port, or a pod's network (image_check.katib_pod)."""
     known = {"algorithmName", "image", "imagePullPolicy", "resources", "securityContext", "env",
              "serviceAccountName"}
     unknown = sorted(set(entry) - known)
     if unknown:
         raise UnsupportedSetting(f"the entry sets {', '.join(unknown)}, which the image check does not apply")
-    flags = ["--pull=never", "-p", f"127.0.0.1:{host_port}:{container_port}"]
+    flags = ["--pull=never", *network]
     flags += _security_flags(engine, entry.get("securityContext") or {})
     flags += _resource_flags(entry.get("resources") or {})
     for variable in entry.get("env") or ():
@@ -91,5 +92,6 @@ def _resource_flags(resources: Mapping[str, Any]) -> list[str]:
         flags += ["--memory", memory, "--memory-swap", memory]
     if "cpu" in limits:
         flags += ["--cpus", f"{quantity(limits['cpu']):g}"]
-    # ephemeral-storage cannot be enforced by the engine; the root filesystem is read-only anyway
+    # ephemeral-storage cannot be enforced by the engine: a read-only root makes it moot, and where an
+    # entry leaves the root writable (early stopping) the check reads the container's changes instead
     return flags

@@ -1,4 +1,4 @@
-"""What a checked container is put through over the wire: the example experiments, then the largest accepted calls."""
+"""What a suggestion container is put through over the wire: the example experiments, the largest accepted calls."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import grpc
 import yaml
@@ -15,6 +16,9 @@ from katib_suggestion.quality.latency import experiment
 from katib_suggestion.testing.histories import history
 from katib_suggestion.testing.wire_check import validate_and_drive
 from katib_suggestion.wire import experiment_message
+
+if TYPE_CHECKING:
+    from katib_suggestion.image_check.katib_pod import PodReach
 
 # Generous: a loaded machine must not turn the check red; the seconds are printed, and speed is
 # judged by the benchmarks (Katib itself cancels a GetSuggestions after 60 s).
@@ -28,6 +32,15 @@ class WorkloadFailed(AssertionError):
 
 
 @dataclass(frozen=True)
+class Reach:
+    """What a workload reaches: the checked service, the repository, and the pod's doubles when it has some."""
+
+    channel: grpc.Channel
+    root: Path
+    pod: PodReach | None = None
+
+
+@dataclass(frozen=True)
 class Examples:
     """Every Experiment in these files, validated and then driven to maxTrialCount as the controller does."""
 
@@ -35,11 +48,11 @@ class Examples:
 
     label = "example experiments"
 
-    def run(self, channel: grpc.Channel, root: Path) -> str:
-        stub = api_pb2_grpc.SuggestionStub(channel)
+    def run(self, reach: Reach) -> str:
+        stub = api_pb2_grpc.SuggestionStub(reach.channel)
         trials = 0
         for name in self.files:
-            doc = yaml.safe_load((root / name).read_text())
+            doc = yaml.safe_load((reach.root / name).read_text())
             report = validate_and_drive(stub, doc, call_timeout=CALL_SECONDS)
             wanted = doc["spec"]["maxTrialCount"]
             if len(report.trials) != wanted or report.failed_calls:
@@ -60,9 +73,9 @@ class LargestCall:
     count: int = 4
     experiment_file: str | None = None  # its parameters instead of the latency benchmark's 5-parameter space
 
-    def run(self, channel: grpc.Channel, root: Path) -> str:
-        stub = api_pb2_grpc.SuggestionStub(channel)
-        message = self.message(root)
+    def run(self, reach: Reach) -> str:
+        stub = api_pb2_grpc.SuggestionStub(reach.channel)
+        message = self.message(reach.root)
         try:
             stub.ValidateAlgorithmSettings(pb.ValidateAlgorithmSettingsRequest(experiment=message),
                                            timeout=CALL_SECONDS)
@@ -94,17 +107,21 @@ class LargestCall:
         return message
 
 
-# A workload has a ``label`` and ``run(channel, root) -> note``, raising WorkloadFailed; it makes the
-# stubs it needs (another service, such as early stopping, brings workloads of its own).
-Workload = Examples | LargestCall
+class Workload(Protocol):
+    """What a checked container is put through: ``run`` makes the stubs it needs from ``reach``
+    and returns a note for the log, raising WorkloadFailed when an answer is wrong."""
+
+    label: str
+
+    def run(self, reach: Reach) -> str: ...
 
 
-def run_workloads(address: str, workloads: Sequence[Workload], root: Path,
-                  after_each: Callable[[str], None]) -> list[str]:
+def run_workloads(address: str, workloads: Sequence[Workload], root: Path, after_each: Callable[[str], None],
+                  pod: PodReach | None = None) -> list[str]:
     """Run each workload against ``address``; ``after_each(label)`` checks the container in between."""
     notes = []
     with grpc.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
         for workload in workloads:
-            notes.append(workload.run(channel, root))
+            notes.append(workload.run(Reach(channel, root, pod)))
             after_each(workload.label)
     return notes

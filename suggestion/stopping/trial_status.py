@@ -90,7 +90,13 @@ class TrialStatusWriter:
         except self._client.ApiException as error:
             if error.status == 409 and verb == "patch":
                 raise _Conflict from error
-            if error.status in (401, 403):
+            if error.status == 401:
+                raise PermissionRefused(
+                    f"the Kubernetes API did not accept this pod's credentials to {verb} {where} (401 "
+                    f"{error.reason}): the service-account token is missing, expired or from another cluster; "
+                    "Katib's suggestion pod mounts it unless its service account sets "
+                    "automountServiceAccountToken: false") from error
+            if error.status == 403:
                 raise PermissionRefused(
                     f"the Kubernetes API refused to {verb} {where} ({error.status} {error.reason}); the "
                     f"suggestion pod's service account needs a Role with {RBAC_RULE}. Katib creates it unless "
