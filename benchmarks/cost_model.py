@@ -29,6 +29,8 @@ import time
 from dataclasses import replace
 
 PROBE_TIMEOUT = 600
+# the grid of an int from -2**63 + 1 to 2**63 - 1 in steps of 10**10 (an adversarial campaign's)
+WIDE_GRID = 1_844_674_408
 
 
 def probes(key: str) -> list[dict]:
@@ -41,13 +43,24 @@ def probes(key: str) -> list[dict]:
     if tpe:
         runs += [{"h": 1000, "c": c} for c in (200, 1000)] + [{"h": 0, "c": 5000}, {"h": 100, "c": 5000},
                                                                 {"h": 100, "c": 500, "L": 10000, "d": 1}]
-    return [{"h": 0, "n": 4, "d": 5, "L": 0, "c": 24, **run} for run in runs]
+        # stepped parameters whose grid is wider than the candidates (every candidate a distinct value)
+        # and narrower (the library scores each distinct value once)
+        runs += [{"h": h, "c": c, "d": 1, "s": s, "g": WIDE_GRID} for h, c, s in
+                 ((124, 5000, 1), (124, 1000, 1), (400, 1000, 1), (100, 1000, 5), (1000, 200, 1))]
+        runs += [{"h": 400, "c": 1000, "d": 1, "s": 1, "g": g} for g in (50, 500)]
+        runs += [{"h": 4000, "c": 24, "d": 2, "s": 3, "g": 100}, {"h": 4000, "c": 1000, "d": 1, "s": 1, "g": 500}]
+    return [{"h": 0, "n": 4, "d": 5, "L": 0, "c": 24, "s": 0, "g": 0, **run} for run in runs]
 
 
 def _document(key: str, probe: dict) -> dict:
     backend, algorithm = key.split(":")
     params = [{"name": f"x{i}", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}}
               for i in range(probe["d"])]
+    for i in range(probe.get("s", 0)):
+        low = -(2 ** 63 - 1) if probe["g"] == WIDE_GRID else 0
+        step = 10 ** 10 if probe["g"] == WIDE_GRID else 1
+        params.append({"name": f"k{i}", "parameterType": "int", "feasibleSpace": {
+            "min": str(low), "max": str(low + (probe["g"] - 1) * step), "step": str(step)}})
     if probe["L"]:
         params.append({"name": "c", "parameterType": "categorical",
                        "feasibleSpace": {"list": [f"v{i}" for i in range(probe["L"])]}})
@@ -113,15 +126,16 @@ def measure(key: str, probe: dict) -> dict:
 
 
 TIME_TERMS = ("call_trial", "call_trial_parameter", "point", "parameter", "value", "trial", "trial_parameter",
-              "trial_value", "candidate_parameter", "candidate_trial", "candidate_value")
+              "trial_value", "candidate_parameter", "candidate_trial", "candidate_value", "stepped_pair")
 
 
 def _sizes(cost, probe: dict):
     from katib_validators.budget import Sizes
 
-    lists = probe["L"]
-    return Sizes(probe["h"], probe["d"] + (1 if lists else 0), probe["d"], lists, lists,
-                 probe["c"] if cost.candidates else 0)
+    lists, stepped = probe["L"], probe.get("s", 0)
+    candidates = probe["c"] if cost.candidates else 0
+    return Sizes(probe["h"], probe["d"] + stepped + (1 if lists else 0), probe["d"] + stepped, lists, lists,
+                 candidates, (probe.get("g", 0),) * stepped)
 
 
 def estimate(cost, probe: dict) -> tuple[float, float]:
@@ -165,7 +179,8 @@ def main() -> int:
             for line in lines:
                 key, probe, result = json.loads(line)
                 loaded.setdefault(key, []).append((probe, result))
-    print("algorithm                trials  points  doubles  list  cand.   cpu s  est. s   MiB  est. MiB", flush=True)
+    print("algorithm                trials  points  doubles  list  cand.  stepped (grid)   cpu s  est. s   MiB"
+          "  est. MiB", flush=True)
     for key in keys:
         cost, rows = COSTS[tuple(key.split(":"))], []
         for probe, result in loaded.get(key) or ((p, None) for p in probes(key)):
@@ -174,7 +189,8 @@ def main() -> int:
                 with open(args.save, "a") as out:
                     out.write(json.dumps([key, probe, result]) + "\n")
             sizes = (f"{key:24} {probe['h']:6} {probe['n']:7} {probe['d']:8} {probe['L']:5} "
-                     f"{probe['c'] if key.endswith('tpe') else '-':>5}")
+                     f"{probe['c'] if key.endswith('tpe') else '-':>5}  "
+                     f"{probe.get('s', 0):7} ({probe.get('g', 0):>13,})")
             if "error" in result:
                 print(f"{sizes}  {result['error']}", flush=True)
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 
@@ -168,9 +169,10 @@ def test_set_trial_status_never_waits_behind_a_slow_rules_call(tmp_path, monkeyp
     assert [c["type"] for c in api.conditions("t-1")] == ["EarlyStopped"]
 
 
-def test_a_rules_call_whose_client_left_reads_no_further_trial(monkeypatch):
+def test_a_rules_call_whose_client_left_reads_no_further_trial(caplog):
     """The shared gRPC edge cancels the call's token; the DB-manager reads stop at the next trial, so the
     rules worker is free for Katib's retry instead of reading every remaining trial's log for nobody."""
+    caplog.set_level(logging.INFO, logger="katib_suggestion.service")
     patient = DBManagerConfig(call_timeout=300.0, attempts=1, budget=300.0)
     with db_manager() as (address, db), stopping_server(None, patient) as server, \
             grpc.insecure_channel(server) as channel:
@@ -182,6 +184,12 @@ def test_a_rules_call_whose_client_left_reads_no_further_trial(monkeypatch):
             assert not abandoned.done(), abandoned.exception()
             time.sleep(0.01)
         abandoned.cancel()
+        # the server learns of the cancel asynchronously: release the first read only once its
+        # edge has cancelled the call's token (it logs the CANCELLED line right after)
+        waited = time.monotonic()
+        while not any("code=CANCELLED" in record.getMessage() for record in caplog.records):
+            assert time.monotonic() - waited < 60, "the server never saw the client's cancel"
+            time.sleep(0.01)
         db.hang.clear()
         db.release.set()
         db.report("x", "loss", [1, 2, 3, 4])

@@ -12,7 +12,7 @@ always gets the same plan, whatever the machine's load.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from katib_suggestion.model import SearchSpace
@@ -51,15 +51,32 @@ class Sizes:
     values: int  # list values of discrete and categorical parameters, all lists together
     longest: int  # values of the longest list
     candidates: int = 0  # points scored per suggestion (TPE's n_ei_candidates), 0 when none
+    grids: tuple[int, ...] = ()  # values of each stepped parameter (ints, doubles with a step)
 
     @classmethod
     def of(cls, space: SearchSpace, trials: int, candidates: int = 0) -> Sizes:
         lists = [len(p.choices) for p in space if p.choices]
+        grids = tuple(p.cardinality() for p in space if p.is_numeric and p.is_finite)
         return cls(trials, len(space), sum(1 for p in space if p.is_numeric), sum(lists), max(lists, default=0),
-                   candidates)
+                   candidates, grids)
 
     def with_trials(self, trials: int) -> Sizes:
-        return Sizes(trials, self.parameters, self.numeric, self.values, self.longest, self.candidates)
+        return replace(self, trials=trials)
+
+    def stepped_pairs(self) -> int:
+        """Candidate values x kernels a TPE scores as probability masses, all stepped parameters together."""
+        return sum(self._pairs(grid) for grid in self.grids)
+
+    def widest_pairs(self) -> int:
+        """The same for the stepped parameter with the most (its arrays are the largest held at once)."""
+        return max(map(self._pairs, self.grids), default=0)
+
+    def _pairs(self, grid: int) -> int:
+        # optuna scores each distinct candidate value against each distinct kernel (mean,
+        # width): a grid of g values holds at most g distinct candidates, and its kernels at
+        # most 3 widths per value (first, middle and last of a run of equal values) plus the
+        # prior's (pinned by tests/test_optuna_internals.py)
+        return min(self.candidates, grid) * min(self.trials + 1, 3 * grid + 1)
 
 
 @dataclass(frozen=True)
@@ -90,12 +107,17 @@ class CostModel:
     candidate_parameter: float = 0.0  # per candidate x parameter (drawing the candidates)
     candidate_trial: float = 0.0  # per candidate x trial x numeric parameter (scoring them)
     candidate_value: float = 0.0  # per candidate x list value
+    # per pair of a stepped parameter's candidate value and kernel (Sizes.stepped_pairs), on top
+    # of candidate_trial: optuna scores stepped parameters as probability masses, whose tails
+    # it computes in Python one value at a time
+    stepped_pair: float = 0.0
     # bytes held while a point is made
     bytes_trial: float = 0.0
     bytes_trial_parameter: float = 0.0
     bytes_candidate_trial: float = 0.0  # per candidate x trial (x numeric parameters when joint)
     bytes_trial_value: float = 0.0  # per trial x value of the longest list (of every list when joint)
     bytes_candidate_value: float = 0.0  # per candidate x value of the longest list (every list when joint)
+    bytes_stepped_pair: float = 0.0  # per pair of the widest stepped parameter (Sizes.widest_pairs)
     candidates: str | None = None
     joint: bool = False
     window: str = "none"
@@ -110,13 +132,15 @@ class CostModel:
                 + self.trial_parameter * s.trials * s.parameters
                 + self.candidate_parameter * s.candidates * s.parameters
                 + self.candidate_trial * s.candidates * s.trials * s.numeric
-                + self.trial_value * s.trials * s.values + self.candidate_value * s.candidates * s.values)
+                + self.trial_value * s.trials * s.values + self.candidate_value * s.candidates * s.values
+                + self.stepped_pair * s.stepped_pairs())
 
     def mib(self, s: Sizes) -> float:
         numeric, values = (s.numeric, s.values) if self.joint else (min(s.numeric, 1), s.longest)
         held = ((self.bytes_trial + self.bytes_trial_parameter * s.parameters) * s.trials
                 + self.bytes_candidate_trial * s.candidates * s.trials * numeric
-                + self.bytes_trial_value * s.trials * values + self.bytes_candidate_value * s.candidates * values)
+                + self.bytes_trial_value * s.trials * values + self.bytes_candidate_value * s.candidates * values
+                + self.bytes_stepped_pair * s.widest_pairs())
         return FLOOR_MIB + held / MIB
 
     def batch_seconds(self, s: Sizes, points: int) -> float:

@@ -35,18 +35,25 @@ HYPEROPT_MIB = 56.0
 # parameter on its own; all at once for multivariate). Per trial and parameter, the
 # distributions and values of its FrozenTrials: tpe with 465 doubles and 100 trials held
 # 10 MiB above its request, multivariate-tpe with 405 doubles 36 MiB (largest_calls.py).
+# Stepped parameters cost far more per candidate and trial when their values are many:
+# each tail probability is one Python call (two per pair, up to 3 us each here), so
+# ``stepped_pair`` is 1.3x the worst probe (5.05e-6 s, 200 candidates at 1,000 trials of an
+# int over +-9.2e18 in steps of 1e10) and covers two of the slowest calls; 944 points at
+# 124 trials with 4,999 candidates took 87-152 s of one core when this term was missing.
 _OPTUNA_TPE = dict(
     call_trial=3.3e-5, call_trial_parameter=2e-7, point=0.005, parameter=0.003, value=2.2e-6,
     trial_parameter=1.5e-5, trial_value=4.3e-7, candidate_parameter=1.1e-5, candidate_trial=1.8e-7,
     candidate_value=1e-8, bytes_trial=1500, bytes_trial_parameter=170, bytes_candidate_trial=30, bytes_trial_value=9,
-    bytes_candidate_value=20, candidates="n_ei_candidates", window="model", budget_mib=OPTUNA_MIB)
+    bytes_candidate_value=20, stepped_pair=6.5e-6, bytes_stepped_pair=100, candidates="n_ei_candidates",
+    window="model", budget_mib=OPTUNA_MIB)
 
 COSTS: dict[tuple[str, str], CostModel] = {
     ("optuna", "tpe"): CostModel(**_OPTUNA_TPE),
     ("optuna", "multivariate-tpe"): CostModel(**{
         **_OPTUNA_TPE, "call_trial": 5.3e-5, "call_trial_parameter": 1.4e-5, "point": 0.01, "parameter": 0.0015,
         "trial": 2.6e-5, "trial_parameter": 0.0, "trial_value": 7.8e-7, "candidate_parameter": 2.1e-5,
-        "candidate_trial": 1.2e-7, "candidate_value": 9e-8, "bytes_trial": 1800, "bytes_trial_parameter": 100},
+        "candidate_trial": 1.2e-7, "candidate_value": 9e-8, "bytes_trial": 1800, "bytes_trial_parameter": 100,
+        "bytes_stepped_pair": 65},
         joint=True),
     # the random sampler ignores the history (only the batch so far reaches it); the
     # study checks every trial against every list value
