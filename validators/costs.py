@@ -5,7 +5,8 @@ RSS above the start of the call) on the 2026 reference machine: 2 cores shared
 with other work, so the times are rounded up from the slowest runs; the command
 prints every measurement next to its estimate. Probes: 1 to 20 doubles, a
 categorical list of 1,000 to 30,000 values, 0 to 4,000 trials, batches of 4 to
-256 points, 24 to 5,000 TPE candidates. Time constants: the command's ``--fit``
+256 points, 24 to 5,000 TPE candidates, 1 to 5 stepped ints of 50 values to
+1.8e9 (TPE only). Time constants: the command's ``--fit``
 (least squares on relative error, scaled until no probe exceeds it), rounded up
 by about a third; memory constants set from the probes that isolate each term.
 The measurements behind them are in benchmarks/cost_model.jsonl
