@@ -20,7 +20,7 @@ import time
 import grpc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
-from katib_suggestion.quality.latency import _start, experiment, peak_mib
+from katib_suggestion.quality.latency import experiment, peak_mib, start_server
 from katib_suggestion.testing.histories import history
 
 
@@ -107,7 +107,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=sorted(CASES), default="optuna")
     args = parser.parse_args()
-    process, address, _ = _start(args.backend)
+    process, address, _ = start_server(args.backend)
     options = [("grpc.max_send_message_length", 256 << 20), ("grpc.max_receive_message_length", 256 << 20)]
     try:
         with grpc.insecure_channel(address, options=options) as channel:

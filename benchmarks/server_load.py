@@ -23,7 +23,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
-from katib_suggestion.quality.latency import _start, experiment, fabricated_trial, peak_mib
+from katib_suggestion.quality.latency import experiment, fabricated_trial, peak_mib, start_server
 
 KATIB_HEALTH = "manager.v1beta1.Suggestion"
 
@@ -68,7 +68,7 @@ def main() -> int:
                         help="the heavy calls come from one experiment or each from its own (default one)")
     parser.add_argument("--address", help="use this running server instead of starting one (no peak memory)")
     args = parser.parse_args()
-    process, address = (None, args.address) if args.address else _start(args.backend)[:2]
+    process, address = (None, args.address) if args.address else start_server(args.backend)[:2]
     requests = [heavy_request("heavy" if args.experiments == "one" else f"heavy-{i}", args.trials)
                 for i in range(args.heavy)]
     light = pb.GetSuggestionsRequest(experiment=experiment("random"), current_request_number=1,
