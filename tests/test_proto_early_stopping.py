@@ -4,15 +4,11 @@ import pytest
 from google.protobuf.descriptor import FieldDescriptor as F
 from katib_api import api_pb2
 
-FIELDS = {
+FIELDS = {  # EarlyStoppingRule is checked with the Suggestion messages (test_proto_contract.py)
     ("GetEarlyStoppingRulesRequest", "experiment"): (1, F.TYPE_MESSAGE),
     ("GetEarlyStoppingRulesRequest", "trials"): (2, F.TYPE_MESSAGE),
     ("GetEarlyStoppingRulesRequest", "db_manager_address"): (3, F.TYPE_STRING),
     ("GetEarlyStoppingRulesReply", "early_stopping_rules"): (1, F.TYPE_MESSAGE),
-    ("EarlyStoppingRule", "name"): (1, F.TYPE_STRING),
-    ("EarlyStoppingRule", "value"): (2, F.TYPE_STRING),
-    ("EarlyStoppingRule", "comparison"): (3, F.TYPE_ENUM),
-    ("EarlyStoppingRule", "start_step"): (4, F.TYPE_INT32),
     ("ValidateEarlyStoppingSettingsRequest", "early_stopping"): (1, F.TYPE_MESSAGE),
     ("SetTrialStatusRequest", "trial_name"): (1, F.TYPE_STRING),
     ("GetObservationLogRequest", "trial_name"): (1, F.TYPE_STRING),
