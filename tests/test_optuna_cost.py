@@ -114,6 +114,12 @@ def test_a_narrow_grid_is_priced_by_its_values_not_by_the_candidates():
     assert Sizes.of(wide, 1000, 5000).stepped_pairs() == 5000 * 1001  # every candidate and kernel distinct
 
 
+@given(st.lists(st.integers(1, 10**12), max_size=8), st.integers(1, 5000), st.integers(0, 20_000))
+def test_the_stepped_pairs_lookup_is_the_sum_over_the_grids(grids, candidates, trials):
+    sizes = Sizes(trials, len(grids), len(grids), 0, 0, candidates, tuple(grids))
+    assert sizes.stepped_pairs() == sum(min(candidates, g) * min(trials + 1, 3 * g + 1) for g in grids)
+
+
 @pytest.mark.parametrize("multivariate", [False, True])
 def test_optuna_scores_each_distinct_stepped_value_against_at_most_three_kernels_per_grid_value(
         monkeypatch, multivariate):

@@ -11,8 +11,10 @@ always gets the same plan, whatever the machine's load.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from katib_suggestion.model import SearchSpace
@@ -65,18 +67,39 @@ class Sizes:
 
     def stepped_pairs(self) -> int:
         """Candidate values x kernels a TPE scores as probability masses, all stepped parameters together."""
-        return sum(self._pairs(grid) for grid in self.grids)
+        # a plan asks this for every point of every batch it tries: one lookup, not a pass over the grids
+        caps, capped, open_weights = _stepped_table(self.candidates, self.grids)
+        kernels = self.trials + 1
+        below = bisect_right(caps, kernels)  # grids whose kernels are capped at 3g + 1 by now
+        return capped[below] + kernels * open_weights[below]
 
     def widest_pairs(self) -> int:
         """The same for the stepped parameter with the most (its arrays are the largest held at once)."""
-        return max(map(self._pairs, self.grids), default=0)
+        return max((_pairs(self.candidates, grid, self.trials) for grid in self.grids), default=0)
 
-    def _pairs(self, grid: int) -> int:
-        # optuna scores each distinct candidate value against each distinct kernel (mean,
-        # width): a grid of g values holds at most g distinct candidates, and its kernels at
-        # most 3 widths per value (first, middle and last of a run of equal values) plus the
-        # prior's (pinned by tests/test_optuna_internals.py)
-        return min(self.candidates, grid) * min(self.trials + 1, 3 * grid + 1)
+
+def _pairs(candidates: int, grid: int, trials: int) -> int:
+    # optuna scores each distinct candidate value against each distinct kernel (mean,
+    # width): a grid of g values holds at most g distinct candidates, and its kernels at
+    # most 3 widths per value (first, middle and last of a run of equal values) plus the
+    # prior's (pinned by tests/test_optuna_cost.py)
+    return min(candidates, grid) * min(trials + 1, _kernel_cap(grid))
+
+
+def _kernel_cap(grid: int) -> int:
+    return 3 * grid + 1
+
+
+@lru_cache(maxsize=256)
+def _stepped_table(candidates: int, grids: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """Sizes.stepped_pairs for any number of trials: the grids' kernel caps in increasing order,
+    the sums of candidates x cap over the first i of them, and of candidates over the rest."""
+    rows = sorted((_kernel_cap(grid), min(candidates, grid)) for grid in grids)
+    capped, open_weights = [0], [sum(weight for _, weight in rows)]
+    for cap, weight in rows:
+        capped.append(capped[-1] + weight * cap)
+        open_weights.append(open_weights[-1] - weight)
+    return tuple(cap for cap, _ in rows), tuple(capped), tuple(open_weights)
 
 
 @dataclass(frozen=True)
@@ -133,7 +156,7 @@ class CostModel:
                 + self.candidate_parameter * s.candidates * s.parameters
                 + self.candidate_trial * s.candidates * s.trials * s.numeric
                 + self.trial_value * s.trials * s.values + self.candidate_value * s.candidates * s.values
-                + self.stepped_pair * s.stepped_pairs())
+                + (self.stepped_pair * s.stepped_pairs() if self.stepped_pair else 0.0))
 
     def mib(self, s: Sizes) -> float:
         numeric, values = (s.numeric, s.values) if self.joint else (min(s.numeric, 1), s.longest)
