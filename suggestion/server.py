@@ -8,7 +8,9 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -162,7 +164,8 @@ def make_server(config: Config) -> Running:
     pools = (FairExecutor(config.max_workers, "suggest"), FairExecutor(1, "validate"))
     servicer = SuggestionServicer(Suggester(config.backend, backend), metrics,
                                   suggest_pool=pools[0], validate_pool=pools[1])
-    loop, server, health_servicer, port = built_on_loop(_build(config, servicer), pools)
+    loop, server, health_servicer, port = built_on_loop(
+        build_server(config, partial(add_to_server, servicer), SUGGESTION_SERVICE), pools)
     return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, backend, loop)
 
 
@@ -178,14 +181,14 @@ def built_on_loop(build, pools: tuple[FairExecutor, ...]):
         raise
 
 
-async def _build(config: Config, servicer: SuggestionServicer):
-    """The aio server and its health servicer, created on the loop that will run them."""
+async def build_server(config: Config, register: Callable[[grpc.aio.Server], None], service: str):
+    """The aio server with one of our services (``register`` adds it, ``service`` names it for
+    reflection) and the health servicer, created on the loop that will run them."""
     server = grpc.aio.server(options=server_options())
-    add_to_server(servicer, server)
+    register(server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (SUGGESTION_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    reflection.enable_server_reflection((service, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     return server, health_servicer, add_port(server, config.host, config.port)
 
 

@@ -69,7 +69,7 @@ def _mean_of_averages(objective, settings, curves, created):
 
 def test_a_rule_that_is_not_the_median_fails_the_check(pod, monkeypatch):
     reach, writer = pod
-    wrong = algorithms.StoppingAlgorithm("medianstop", _mean_of_averages, algorithms.medianstop.READS)
+    wrong = algorithms.StoppingAlgorithm(_mean_of_averages, algorithms.medianstop.READS)
     monkeypatch.setitem(algorithms.ALGORITHMS, "medianstop", wrong)
     with stopping_server(writer_factory=writer) as address, pytest.raises(WorkloadFailed, match="medianstop"):
         run_workloads(address, [StoppingRules(13, 8)], ROOT, lambda _label: None, reach)

@@ -19,14 +19,12 @@ class StoppingAlgorithm:
     curves of the trials in ``reads`` states; ``created`` counts the trials in the request (Katib sends
     every trial made so far, less those with unavailable metrics or stopped without a value)."""
 
-    name: str
     rules: RuleFunction
     reads: frozenset[CurveState]
-    min_trials_setting: str = "min_trials_required"
 
 
 ALGORITHMS: dict[str, StoppingAlgorithm] = {
-    "medianstop": StoppingAlgorithm("medianstop", medianstop.rules, medianstop.READS),
-    "percentile": StoppingAlgorithm("percentile", percentile.rules, percentile.READS),
-    "asha": StoppingAlgorithm("asha", asha.rules, asha.READS),
+    "medianstop": StoppingAlgorithm(medianstop.rules, medianstop.READS),
+    "percentile": StoppingAlgorithm(percentile.rules, percentile.READS),
+    "asha": StoppingAlgorithm(asha.rules, asha.READS),
 }

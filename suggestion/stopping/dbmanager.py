@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -11,6 +10,7 @@ from katib_api import api_pb2, api_pb2_grpc
 from katib_suggestion.cancellation import checkpoint
 from katib_suggestion.errors import DependencyUnavailable, InvalidRequest
 from katib_suggestion.stopping.wire import metric_values
+from katib_validators.numeric import finite
 
 # Codes worth another try: the DB manager restarting, overloaded, or slow this once.
 _RETRIED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
@@ -51,7 +51,7 @@ class ObservationLogs:
         checkpoint()  # between trials' reads: a rules call whose client left stops here
         request = api_pb2.GetObservationLogRequest(trial_name=trial, metric_name=metric)
         reply = self._call(request, trial)
-        return tuple(v for v in (_number(text) for text in metric_values(reply.observation_log)) if v is not None)
+        return tuple(v for v in (finite(text) for text in metric_values(reply.observation_log)) if v is not None)
 
     def _call(self, request, trial: str):
         pause = self._config.backoff
@@ -72,10 +72,3 @@ class ObservationLogs:
         raise DependencyUnavailable(f"Katib's DB manager at {self.address} did not answer within "
                                     f"{self._config.budget:.0f} s for this request; the controller asks again")
 
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None

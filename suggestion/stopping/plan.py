@@ -30,7 +30,7 @@ def stopping_rules(request: RulesRequest, read: Callable[[], ValuesReader]) -> l
     settings = validate(request.algorithm, request.settings)
     algorithm = ALGORITHMS[request.algorithm]
     candidates = [(name, state) for name, state in request.trials if state in algorithm.reads]
-    if len(candidates) < settings[algorithm.min_trials_setting]:
+    if len(candidates) < settings["min_trials_required"]:
         return []
     if request.objective is None:
         raise InvalidExperiment([Problem("spec.objective", "early-stopping rules need the objective's type "

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import enum
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -53,10 +52,6 @@ class Curve:
 def worse(maximize: bool) -> Comparison:
     """The comparison that says "worse than the threshold" for this direction."""
     return Comparison.LESS if maximize else Comparison.GREATER
-
-
-def finite(values: Iterable[float]) -> tuple[float, ...]:
-    return tuple(v for v in values if math.isfinite(v))
 
 
 class RuleTracker:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import grpc
 from katib_api import api_pb2
@@ -59,17 +60,9 @@ class EarlyStoppingServicer:
     def _rules(self, data: bytes, facts: dict):
         request = wire.rules_request(_parsed(api_pb2.GetEarlyStoppingRulesRequest, data))
         facts.update(algorithm=request.algorithm[:LOGGED_NAME], trials=len(request.trials))
-        logs: list[ObservationLogs] = []
-
-        def reader():
-            logs.append(ObservationLogs(request.db_manager_address, self._db_config))
-            return logs[0].values
-
-        try:
-            rules = plan.stopping_rules(request, reader)
-        finally:
-            for opened in logs:
-                opened.__exit__(None, None, None)
+        with ExitStack() as opened:  # the DB manager's channel, only if the plan reads it
+            rules = plan.stopping_rules(request, lambda: opened.enter_context(
+                ObservationLogs(request.db_manager_address, self._db_config)).values)
         facts["rules"] = len(rules)
         return wire.rules_reply(rules)
 
