@@ -83,7 +83,11 @@ class Collector:
         return cls(objective["objectiveMetricName"], strategies, filters)
 
     def parse(self, stdout: str) -> dict[str, float]:
-        return {name: _STRATEGIES[self.strategies[name]](values) for name, values in self.reports(stdout).items()}
+        return self.summary(self.reports(stdout))
+
+    def summary(self, reports: Mapping[str, list[float]]) -> dict[str, float]:
+        """Each metric's reports reduced by its strategy (min, max or latest) to one value."""
+        return {name: _STRATEGIES[self.strategies[name]](values) for name, values in reports.items()}
 
     def reports(self, stdout: str) -> dict[str, list[float]]:
         """Every value of every metric, in the order printed."""
@@ -208,14 +212,16 @@ def run_command(template: CommandTemplate, collector: Collector, assignments: Ma
         or _exit_message(process.returncode)
     ending = "" if not output or output.endswith("\n") else "\n"
     log.write_text(f"$ {shlex.join(argv)}\n{output}{ending}--- {message or 'exit status 0'}\n")
-    outcome = _outcome(end, collector, output, message)
+    reports = collector.reports(output)
+    outcome = _outcome(end, collector, reports, output, message)
     if watch is not None:
-        watch.ended(collector.reports(output).get(collector.objective, []), outcome.status)
+        watch.ended(reports.get(collector.objective, []), outcome.status)
     return outcome
 
 
-def _outcome(end: End, collector: Collector, output: str, message: str) -> Outcome:
-    metrics = collector.parse(output)
+def _outcome(end: End, collector: Collector, reports: Mapping[str, list[float]], output: str,
+             message: str) -> Outcome:
+    metrics = collector.summary(reports)
     if end is End.EARLY_STOPPED:
         return Outcome(metrics.get(collector.objective), metrics, message, early_stopped=True)
     if end is End.STOPPED:
