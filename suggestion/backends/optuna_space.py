@@ -35,9 +35,6 @@ class Codec:
     distribution: BaseDistribution
     shape: str
 
-    def to_optuna(self, value: Value) -> Value:
-        return self.converter(value)
-
     @cached_property
     def converter(self) -> Callable[[Value], Value]:
         """``to_optuna`` as one function, chosen once: a replay converts every value of the history."""

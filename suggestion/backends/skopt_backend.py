@@ -66,7 +66,7 @@ def _unique(request: SuggestionRequest, points: list[Point]) -> list[Point]:
     the call to its one plan; repeats cannot occur in continuous spaces.
     """
     space = request.experiment.space
-    seen = {space.key(t.params) for t in request.history}
+    seen = set(request.taken_keys())
     kept = []
     for point in points:
         key = space.key(point)
