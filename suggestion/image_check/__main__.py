@@ -73,8 +73,7 @@ def _check(engine, target, root: Path, base: str, work: Path, no_build: bool) ->
 
 def _existing(engine, target) -> Built:
     image = image_for(target.name)
-    size = engine.run("image", "inspect", "--format", "{{.Size}}", image, timeout=60).stdout.strip()
-    return Built(image, 0.0, int(size))
+    return Built(image, 0.0, engine.image_size(image))
 
 
 def _log(message: str) -> None:

@@ -44,8 +44,7 @@ def build(engine: Engine, target: ImageTarget, root: Path, base: str, work: Path
         began = time.monotonic()
         engine.run(*command, str(root), timeout=BUILD_SECONDS)
         seconds = time.monotonic() - began
-    size = engine.run("image", "inspect", "--format", "{{.Size}}", image, timeout=60).stdout.strip()
-    return Built(image, seconds, int(size))
+    return Built(image, seconds, engine.image_size(image))
 
 
 @contextmanager

@@ -6,7 +6,6 @@ import os
 import resource
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,9 +46,14 @@ class Engine:
         """The image's USER (``uid:gid`` in ours), what a container runs as when nothing sets one."""
         return self.run("image", "inspect", "--format", "{{.Config.User}}", image, timeout=60).stdout.strip()
 
+    def image_size(self, image: str) -> int:
+        """The image's size in bytes, as the engine reports it."""
+        return int(self.run("image", "inspect", "--format", "{{.Size}}", image, timeout=60).stdout.strip())
 
-def find_engine(wanted: str | None = None, work: Path | None = None) -> Engine:
-    """``wanted`` or the first engine that works: docker with a live daemon, then podman."""
+
+def find_engine(wanted: str | None, work: Path) -> Engine:
+    """``wanted`` or the first engine that works: docker with a live daemon, then podman (its
+    settings file goes to ``work``)."""
     names = [wanted] if wanted else ["docker", "podman"]
     tried = []
     for name in names:
@@ -58,7 +62,7 @@ def find_engine(wanted: str | None = None, work: Path | None = None) -> Engine:
             continue
         engine = Engine(name)
         if engine.podman:
-            engine.env.update(podman_settings(work or Path(tempfile.mkdtemp(prefix="katib-image-check-"))))
+            engine.env.update(podman_settings(work))
         probe = engine.run("info", timeout=120, check=False)
         if probe.returncode == 0:
             return engine

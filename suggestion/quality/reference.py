@@ -49,8 +49,9 @@ def _factory(backend: str):
     spec = declared_reference(backend)
     if not spec:
         raise LookupError(f"the {backend} backend declares no reference arm (BackendPlugin.reference)")
-    module, _, attribute = spec.partition(":")
-    return importlib.import_module(module), getattr(importlib.import_module(module), attribute)
+    name, _, attribute = spec.partition(":")
+    module = importlib.import_module(name)
+    return module, getattr(module, attribute)
 
 
 def make_arm(backend: str, experiment: Experiment, seed: int) -> Arm:
