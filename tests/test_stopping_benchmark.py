@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import grpc
@@ -97,3 +98,19 @@ def test_the_simulated_cluster_stops_exactly_where_the_collector_would(tiny):
         stopped = trial.status.condition == CONDITIONS.EARLYSTOPPED
         assert (curve.state is CurveState.STOPPED) == stopped
         assert stopped or len(curve.values) == TINY.epochs
+
+
+def test_resumed_runs_come_from_the_shared_journal_and_a_cut_line_loses_nothing_after_it(tmp_path):
+    from katib_suggestion.quality.journal import Journal, finished
+    from katib_suggestion.quality.stopping.bench import StopResult, StopTask
+
+    first, second = (StopResult(StopTask("synthetic", "medianstop", "ours", seed), 10 + seed, 0.5, 1)
+                     for seed in (0, 1))
+    path = tmp_path / "stopping-runs.jsonl"
+    path.write_text(json.dumps(first.to_json()) + "\n" + json.dumps(second.to_json())[:25])  # interrupted
+    tasks = [first.task, second.task]
+    assert finished(path, tasks, StopResult.from_json) == {first.task: first}
+    journal = Journal(path, keep=True)
+    journal.write(second)
+    journal.close()
+    assert finished(path, tasks, StopResult.from_json) == {first.task: first, second.task: second}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from katib_suggestion.quality.runner import RunResult, Task
@@ -16,14 +17,15 @@ def from_json(line: dict) -> RunResult:
     return RunResult(**{**line, "task": Task(**task)})
 
 
-def finished(path: Path, tasks: list[Task]) -> dict[Task, RunResult]:
-    """Runs of ``tasks`` already in the journal (a line cut short by an interruption is ignored)."""
+def finished(path: Path, tasks: list, parse: Callable[[dict], RunResult] = from_json) -> dict:
+    """Runs of ``tasks`` already in the journal, each line read by ``parse`` (a line cut short by an
+    interruption is ignored). The early-stopping benchmark keeps its runs the same way."""
     wanted, done = set(tasks), {}
     if not path.exists():
         return done
     for text in path.read_text().splitlines():
         try:
-            result = from_json(json.loads(text))
+            result = parse(json.loads(text))
         except (ValueError, TypeError, KeyError):
             continue
         if result.task in wanted:
@@ -32,7 +34,7 @@ def finished(path: Path, tasks: list[Task]) -> dict[Task, RunResult]:
 
 
 class Journal:
-    """Appends results, one JSON line each, flushed at once."""
+    """Appends results (anything with ``to_json``), one JSON line each, flushed at once."""
 
     def __init__(self, path: Path, keep: bool):
         if not keep:
@@ -42,7 +44,7 @@ class Journal:
         if cut:  # an interrupted write: the next result must start a line of its own
             self.file.write("\n")
 
-    def write(self, result: RunResult) -> None:
+    def write(self, result) -> None:
         self.file.write(json.dumps(result.to_json()) + "\n")
         self.file.flush()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 
 from katib_suggestion.local.driver import Condition, ExperimentDriver
@@ -33,6 +33,13 @@ class StopResult:
     epochs: int  # training epochs spent by every trial together
     final: float  # the final value of the configuration Katib would report as best
     stopped: int  # trials stopped early
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, line: dict) -> StopResult:
+        return cls(**{**line, "task": StopTask(**line["task"])})
 
 
 def experiment_doc(problem: CurveProblem, task: StopTask) -> dict:

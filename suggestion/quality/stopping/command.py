@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
+from katib_suggestion.quality.journal import Journal, finished
 from katib_suggestion.quality.stopping.arms import ARMS
 from katib_suggestion.quality.stopping.bench import ALGORITHMS, StopResult, StopTask, run_all
 from katib_suggestion.quality.stopping.curves import CURVE_PROBLEMS
@@ -31,15 +30,15 @@ def run_stopping(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "stopping-runs.jsonl"
-    kept = [r for r in read_journal(path) if r.task in set(tasks)] if args.resume else []
-    tasks = [t for t in tasks if t not in {r.task for r in kept}]
-    journal = path.open("a" if args.resume else "w")  # every run as it ends: --resume keeps them
+    kept = list(finished(path, tasks, StopResult.from_json).values()) if args.resume else []
+    resumed = {r.task for r in kept}
+    tasks = [t for t in tasks if t not in resumed]
+    journal = Journal(path, keep=args.resume)  # every run as it ends: --resume keeps them
     done = [0]
 
     def progress(result) -> None:
         done[0] += 1
-        journal.write(json.dumps({**asdict(result), "task": asdict(result.task)}) + "\n")
-        journal.flush()
+        journal.write(result)
         t = result.task
         print(f"[{done[0]}/{len(tasks)}] {t.problem} {t.algorithm} {t.arm} seed {t.seed}: epochs {result.epochs}, "
               f"final {result.final:.6g}, stopped {result.stopped}", file=sys.stderr, flush=True)
@@ -53,16 +52,3 @@ def run_stopping(args) -> int:
     print(table)
     return 0
 
-
-def read_journal(path: Path) -> list[StopResult]:
-    """The runs an earlier benchmark recorded (a line cut short by an interruption is skipped)."""
-    if not path.exists():
-        return []
-    results = []
-    for line in path.read_text().splitlines():
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        results.append(StopResult(**{**item, "task": StopTask(**item["task"])}))
-    return results
