@@ -49,7 +49,11 @@ class Suggester:
         if problems:  # before building anything from a request too large to come from Katib
             raise InvalidExperiment(problems)
         doc = wire.experiment_document(message)
-        experiment, problems = parse_experiment(oversized.capped(doc)[0] if running else doc, self.backend_name)
+        experiment, problems = parse_experiment(doc, self.backend_name)
+        if problems and running:  # an accepted Experiment fits its space, so only a refused one can be oversized
+            lowered, size = oversized.capped(doc)
+            if size is not None:
+                experiment, problems = parse_experiment(lowered, self.backend_name)
         if problems:
             raise InvalidExperiment(problems)
         return with_seed(experiment)

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from katib_api import api_pb2
+from katib_suggestion import oversized
 from katib_suggestion.local.driver import ExperimentDriver
 from katib_suggestion.wire import experiment_message
+from katib_validators.experiment import parse_experiment
 from servers import in_process_server
 
 # 3 x 2 = 6 points; upstream accepted maxTrialCount 10 (its webhook and Python services do not count them)
@@ -67,3 +71,23 @@ def test_a_batch_larger_than_what_is_left_gets_the_rest_and_labelled_repeats():
     served = [(a.assignments[0].value, dict(a.labels)) for a in reply.parameter_assignments]
     # Katib needs exactly 2: the one untried point, then the best trial again, labelled so it shows
     assert served == [("5", {}), ("2", {"katib-suggest/origin": "repeat-space-exhausted"})]
+
+
+@settings(max_examples=60, database=None)
+@given(st.integers(1, 8), st.sampled_from([None, "0", "-1", "1", "3", "8", "9", "1e3", "x", "2147483648"]),
+       st.sampled_from([None, "1", "3", "20"]), st.booleans())
+def test_only_a_refused_experiment_can_be_oversized(values, max_trials, parallel, continuous):
+    """Suggester.experiment caps a running Experiment only when it is refused as it stands: every
+    Experiment Validate accepts is one that oversized.capped leaves as it is."""
+    parameters = [{"name": "k", "parameterType": "int", "feasibleSpace": {"min": "1", "max": str(values)}}]
+    if continuous:
+        parameters.append({"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}})
+    doc = _doc("random", parameters)
+    for field, value in (("maxTrialCount", max_trials), ("parallelTrialCount", parallel)):
+        if value is None:
+            del doc["spec"][field]
+        else:
+            doc["spec"][field] = value
+    _, problems = parse_experiment(doc, "optuna")
+    if not problems:
+        assert oversized.capped(doc) == (doc, None)
