@@ -12,7 +12,6 @@ model's own estimate, and pin the library behaviour the model relies on.
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 pytest.importorskip("optuna")
 
 from conftest import experiment_doc  # noqa: E402
+from cpu_time import least_cpu  # noqa: E402
 from katib_suggestion.model import SuggestionRequest, Trial, TrialState  # noqa: E402
 from katib_suggestion.pipeline import with_seed  # noqa: E402
 from katib_suggestion.registry import load_backend  # noqa: E402
@@ -55,16 +55,6 @@ def history_of(experiment, trials: int) -> tuple[Trial, ...]:
                        TrialState.COMPLETED, rng.random()) for i in range(trials))
 
 
-def least_cpu(call, *args) -> float:
-    """CPU seconds of this thread, the least of two runs (a neighbour's burst inflates one)."""
-    times = []
-    for _ in range(2):
-        start = time.thread_time()
-        call(*args)
-        times.append(time.thread_time() - start)
-    return min(times)
-
-
 @pytest.mark.parametrize("algorithm", ["tpe", "multivariate-tpe"])
 def test_measured_cpu_of_stepped_spaces_stays_within_the_cost_models_estimate(algorithm):
     backend, cost = load_backend("optuna"), COSTS["optuna", algorithm]
@@ -83,7 +73,7 @@ def test_measured_cpu_of_stepped_spaces_stays_within_the_cost_models_estimate(al
         assume(estimate <= CHEAP)
         request = SuggestionRequest(experiment, history_of(experiment, trials), count, seed=3)
         backend.suggest(SuggestionRequest(experiment, (), 1, seed=3))  # lazy imports and first-call caches
-        measured = least_cpu(backend.suggest, request)
+        measured, _ = least_cpu(backend.suggest, request)
         print(f"\n{algorithm} {case}: measured {measured:.2f} s, estimated {estimate:.2f} s")
         assert measured <= MARGIN * estimate, (case, measured, estimate)
 

@@ -12,7 +12,6 @@ a loaded machine slows the wall clock, not the CPU seconds of the call, by much.
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +24,7 @@ pytest.importorskip("skopt")
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 from conftest import make_experiment  # noqa: E402
+from cpu_time import least_cpu  # noqa: E402
 from katib_suggestion.backends import skopt_backend, skopt_budget  # noqa: E402
 from katib_suggestion.batch import suggest_unique  # noqa: E402
 from katib_suggestion.model import SearchSpace, SuggestionRequest, Trial, TrialState  # noqa: E402
@@ -56,18 +56,6 @@ def edge_request(estimator: str, space: str, history: int, pending: int, count: 
         trials.append(Trial(f"t{index}", point, TrialState.COMPLETED if done else TrialState.PENDING,
                             rng.random() if done else None))
     return SuggestionRequest(experiment, tuple(trials), count, seed=history + count)
-
-
-def least_cpu(call, *args):
-    """CPU seconds of this thread for the call, the least of two runs (a neighbour's burst on a shared
-    core inflates one run's CPU time too), and its result (the same both times)."""
-    times, results = [], []
-    for _ in range(2):
-        start = time.thread_time()
-        results.append(call(*args))
-        times.append(time.thread_time() - start)
-    assert results[0] == results[1]
-    return min(times), results[0]
 
 
 @st.composite
