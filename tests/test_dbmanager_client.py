@@ -7,7 +7,7 @@ import pytest
 from katib_suggestion.errors import DependencyUnavailable, InvalidRequest
 from katib_suggestion.quality.latency import free_port
 from katib_suggestion.stopping.dbmanager import DBManagerConfig, ObservationLogs
-from stopping_doubles import db_manager
+from katib_suggestion.testing.dbmanager import db_manager
 
 FAST = DBManagerConfig(call_timeout=5.0, attempts=3, backoff=0.01, budget=30.0)
 

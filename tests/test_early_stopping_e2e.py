@@ -11,9 +11,10 @@ from katib_suggestion.local.driver import ExperimentDriver
 from katib_suggestion.quality.stopping.curves import CURVE_PROBLEMS
 from katib_suggestion.stopping.rules import Comparison, RuleTracker, StopRule
 from katib_suggestion.stopping.trial_status import TrialStatusWriter
+from katib_suggestion.testing.dbmanager import db_manager
+from katib_suggestion.testing.kubernetes_api import kubernetes_api
 from katib_suggestion.wire import experiment_message
 from servers import in_process_server
-from stopping_doubles import db_manager, kubernetes_api
 from stopping_requests import CONDITIONS, stopping_server
 
 PROBLEM = CURVE_PROBLEMS["curves-branin"]

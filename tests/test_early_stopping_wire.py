@@ -13,7 +13,8 @@ from katib_api import api_pb2 as pb
 from katib_api import api_pb2_grpc
 from katib_suggestion.stopping.dbmanager import DBManagerConfig
 from katib_suggestion.stopping.trial_status import TrialStatusWriter
-from stopping_doubles import db_manager, kubernetes_api
+from katib_suggestion.testing.dbmanager import db_manager
+from katib_suggestion.testing.kubernetes_api import kubernetes_api
 from stopping_requests import CONDITIONS, rules_request, spec, stopping_server
 
 SUCCEEDED, RUNNING = CONDITIONS.SUCCEEDED, CONDITIONS.RUNNING

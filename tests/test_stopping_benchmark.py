@@ -15,7 +15,7 @@ from katib_suggestion.quality.stopping.arms import ARMS, ours, upstream_medianst
 from katib_suggestion.quality.stopping.cluster import SimulatedCluster
 from katib_suggestion.quality.stopping.report import rows
 from katib_suggestion.stopping.rules import Curve, CurveState
-from stopping_doubles import db_manager
+from katib_suggestion.testing.dbmanager import db_manager
 from stopping_requests import CONDITIONS, rules_request, stopping_server
 
 LOSS = Objective(Direction.MINIMIZE, "loss")

@@ -12,7 +12,7 @@ from katib_suggestion.errors import (
     ResourceMissing,
 )
 from katib_suggestion.stopping.trial_status import CONFLICT_ATTEMPTS, TrialStatusWriter
-from stopping_doubles import kubernetes_api
+from katib_suggestion.testing.kubernetes_api import kubernetes_api
 
 RUNNING = {"type": "Running", "status": "True", "reason": "TrialRunning", "message": "Trial is running"}
 NOW = datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC)
