@@ -186,19 +186,14 @@ class Parameter:
         """``to_unit`` with this parameter's constants worked out once: a replay maps every trial."""
         if self._size == 1:
             return fast.centre
-        if self._consecutive_ints and not self.is_log:
+        if self.is_finite and not self.is_log:  # lists and grids: the centre of the value's cell
             return partial(fast.cell_centre, self.indexer, self._size)
-        if self.is_finite and not self.is_log:
-            return self._cell_centre
         if self.is_log:
             return partial(fast.unit_from, math.log, math.log(self.low), math.log(self.high) - math.log(self.low))
         span = self.high - self.low
         if math.isinf(span):
             return self._halves_unit
         return partial(fast.unit_from, float, self.low, span)
-
-    def _cell_centre(self, value: Value) -> float:
-        return (self.index_of(value) + 0.5) / self._size
 
     def _halves_unit(self, value: Value) -> float:
         # a range wider than the largest double: halves first

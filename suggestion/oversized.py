@@ -62,8 +62,8 @@ def untried(space: SearchSpace, history: list[Trial]) -> int:
 def repeats(history: list[Trial], count: int, maximize: bool) -> list[Point]:
     """``count`` points of the best completed trials (then of the others), to fill a batch the space cannot."""
     sign = -1.0 if maximize else 1.0
-    completed = sorted((t for t in history if t.state is TrialState.COMPLETED and t.value is not None),
-                       key=lambda t: sign * t.value)
-    others = [t for t in history if t not in completed]
+    scored = [t.state is TrialState.COMPLETED and t.value is not None for t in history]
+    completed = sorted((t for t, ok in zip(history, scored, strict=True) if ok), key=lambda t: sign * t.value)
+    others = [t for t, ok in zip(history, scored, strict=True) if not ok]
     ranked = [t.params for t in [*completed, *others]]
     return [dict(ranked[i % len(ranked)]) for i in range(count)]
