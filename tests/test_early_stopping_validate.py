@@ -45,6 +45,15 @@ def test_init_refuses_a_bad_setting_naming_the_flag(tmp_path, capsys):
         in capsys.readouterr().err
 
 
+def test_init_names_a_setting_that_is_no_name_value_pair_once(tmp_path, capsys):
+    code = main([*INIT, "--early-stopping", "medianstop", "--early-stopping-setting", "start_step",
+                 "-o", str(tmp_path / "x.yaml")])
+    err = capsys.readouterr().err
+    assert code != 0 and not (tmp_path / "x.yaml").exists()
+    assert "--early-stopping-setting start_step: write NAME=VALUE, e.g. start_step=5" in err
+    assert "algorithmSettings" not in err  # the malformed item is not also judged as a setting
+
+
 def test_validate_lists_every_problem_of_the_block(experiment, tmp_path, capsys):
     experiment["spec"]["earlyStopping"] = {"algorithmName": "medianstop", "algorithmSettings": [
         {"name": "min_trials_required", "value": "0"}, {"name": "start_step", "value": 4},

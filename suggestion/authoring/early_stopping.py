@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from katib_suggestion.authoring.inputs import name_values
 from katib_validators.early_stopping import ALGORITHMS, SCHEMAS
 from katib_validators.early_stopping_experiment import check_early_stopping
 
@@ -20,13 +21,8 @@ def add_early_stopping(doc: dict[str, Any], algorithm: str | None, settings: lis
     schema = SCHEMAS.get(algorithm)
     if schema is None:
         return [f"--early-stopping: {algorithm!r} is not one of {', '.join(ALGORITHMS)}"]
-    values = {s.name: str(s.default) for s in schema.settings}
-    problems = []
-    for text in settings or []:
-        name, sep, value = text.partition("=")
-        if not sep:
-            problems.append(f"--early-stopping-setting {text}: write NAME=VALUE, e.g. start_step=5")
-        values[name.strip()] = value.strip()
+    given, problems = name_values("--early-stopping-setting", settings or [], "start_step=5")
+    values = {**{s.name: str(s.default) for s in schema.settings}, **given}
     doc["spec"]["earlyStopping"] = {"algorithmName": algorithm, "algorithmSettings": [
         {"name": name, "value": value} for name, value in values.items()]}
     errors, _warnings = check_early_stopping(doc)

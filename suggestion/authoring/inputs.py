@@ -103,13 +103,21 @@ def from_flags(args: Any, inputs: Inputs) -> list[str]:
             (args.minimize, "minimize")
     inputs.metrics = args.metric if args.metric else inputs.metrics
     problems += _flag_params(args.param or [], inputs)
-    for text in args.setting or []:
+    given, bad = name_values("--setting", args.setting or [], "--setting random_state=7")
+    inputs.settings.update(given)
+    return problems + bad
+
+
+def name_values(flag: str, texts: list[str], example: str) -> tuple[dict[str, str], list[str]]:
+    """The ``NAME=VALUE`` items of a repeated flag, and a problem for each item that is not one."""
+    values, problems = {}, []
+    for text in texts:
         key, equals, value = text.partition("=")
         if not equals or not key.strip():
-            problems.append(f"--setting {text}: write NAME=VALUE, e.g. --setting random_state=7")
+            problems.append(f"{flag} {text}: write NAME=VALUE, e.g. {example}")
         else:
-            inputs.settings[key.strip()] = value.strip()
-    return problems
+            values[key.strip()] = value.strip()
+    return values, problems
 
 
 def _flag_params(texts: list[str], inputs: Inputs) -> list[str]:
