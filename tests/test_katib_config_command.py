@@ -197,3 +197,10 @@ def test_a_katib_config_file_keeps_its_header_and_duplicates_collapse(capsys, tm
 def test_unusable_input_is_refused_with_the_reason(capsys, args, stdin, message):
     code, out, err = run(capsys, *args, "-", stdin=stdin if stdin is not None else LIVE["standalone"].read_text())
     assert code == 2 and out == "" and message in err, err
+
+
+@pytest.mark.parametrize(("algorithms", "expected"), [
+    (UPSTREAM, "all"), (f"{UPSTREAM},nevergrad-de", "all"), (f" nevergrad-de , {UPSTREAM}", "all"),
+    (PREFIXED, "new"), ("tpe,random", "new")])
+def test_early_stopping_follows_a_drop_in_of_upstreams_names_even_beside_a_plugins(algorithms, expected):
+    assert default_selection(algorithms) == expected

@@ -34,8 +34,9 @@ def early_stopping_names(selection: str) -> tuple[str, ...]:
 
 
 def default_selection(algorithms: str) -> str:
-    """Follow --algorithms: a drop-in of upstream's names takes medianstop too; otherwise upstream's stays."""
-    return "all" if algorithms == UPSTREAM else "new"
+    """Follow --algorithms: a drop-in of upstream's names (``upstream``, alone or with a plugin's names)
+    takes medianstop too; otherwise upstream's stays."""
+    return "all" if UPSTREAM in (part.strip() for part in algorithms.split(",")) else "new"
 
 
 def early_stopping_entry(name: str, options: EntryOptions | None = None) -> dict[str, Any]:
