@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -109,6 +110,7 @@ def _download_pins(target: ImageTarget, root: Path, wheelhouse: Path) -> None:
         print(f"note: could not pre-download {pins.name}: {result.stderr.strip()[-300:]}", file=sys.stderr)
 
 
+@functools.cache  # one pip subprocess per check, not per image: the host's configuration stays put
 def host_pip_cert() -> str | None:
     """The CA bundle the host's pip is configured with (``pip config list``), or None."""
     result = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True,
