@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -63,7 +63,7 @@ class Sizes:
                    candidates, grids)
 
     def with_trials(self, trials: int) -> Sizes:
-        return replace(self, trials=trials)
+        return Sizes(trials, self.parameters, self.numeric, self.values, self.longest, self.candidates, self.grids)
 
     def stepped_pairs(self) -> int:
         """Candidate values x kernels a TPE scores as probability masses, all stepped parameters together."""
