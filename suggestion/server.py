@@ -21,8 +21,9 @@ from katib_suggestion.listen import add_port
 from katib_suggestion.memory import return_large_allocations_to_the_os
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.pipeline import Suggester
-from katib_suggestion.registry import DeferredBackend, load_backend
+from katib_suggestion.registry import DeferredBackend
 from katib_suggestion.scheduler import FairExecutor
+from katib_suggestion.served import check_ready
 from katib_suggestion.service import SuggestionServicer, add_to_server
 from katib_suggestion.stopping.declaration import EARLY_STOPPING
 
@@ -127,7 +128,7 @@ class Running:
     port: int
     health: health.aio.HealthServicer
     metrics: CallMetrics
-    backend: DeferredBackend | None  # None for the early-stopping service, which has no library to load
+    name: str  # what ``serve --backend`` named: a suggestion backend or the early-stopping service
     loop: _Loop
     health_names: tuple[str, ...] = ()
 
@@ -140,10 +141,10 @@ class Running:
             self.loop.run(self.health.set(name, status))
 
     def mark_ready(self) -> None:
-        """Import the backend's implementation, then report SERVING: a server whose implementation cannot
-        load (a plugin's broken declaration) must never look ready. BackendUnavailable names the plugin."""
-        if self.backend is not None:
-            load_backend(self.backend.name)
+        """Check what serving needs (served.check_ready), then report SERVING: a server whose implementation
+        cannot load (a plugin's broken declaration, a missing extra) must never look ready.
+        BackendUnavailable names what is missing."""
+        check_ready(self.name)
         self.mark_serving()
 
     def shutdown(self, grace: float, drain: float = 0.0) -> None:
@@ -166,7 +167,7 @@ def make_server(config: Config) -> Running:
                                   suggest_pool=pools[0], validate_pool=pools[1])
     loop, server, health_servicer, port = built_on_loop(
         build_server(config, partial(add_to_server, servicer), SUGGESTION_SERVICE), pools)
-    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, backend, loop)
+    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, config.backend, loop)
 
 
 def built_on_loop(build, pools: tuple[FairExecutor, ...]):

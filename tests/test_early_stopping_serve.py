@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import signal
 import subprocess
+import sys
+import threading
 import time
 
 import grpc
@@ -34,6 +37,38 @@ def test_the_image_check_loads_what_the_service_needs(monkeypatch):
     monkeypatch.setattr("katib_suggestion.served.EARLY_STOPPING", missing)
     with pytest.raises(BackendUnavailable, match=r"pip install 'katib-suggest\[early-stopping\]'"):
         check_loads("early-stopping")
+
+
+def test_serve_never_reports_serving_without_the_early_stopping_extra(monkeypatch):
+    """A host install without katib-suggest[early-stopping] is refused at start-up, not at the first
+    trial it should mark EarlyStopped."""
+    from katib_suggestion.server import Config, serve
+
+    missing = dataclasses.replace(EARLY_STOPPING, imports=("katib_suggestion.stopping.server",
+                                                           "no_such_package.client"))
+    monkeypatch.setattr("katib_suggestion.served.EARLY_STOPPING", missing)
+    monkeypatch.setattr(signal, "signal", lambda *_args: None)  # the test process keeps its own handlers
+    raised = []
+
+    def start():
+        try:
+            serve(Config(backend=EARLY_STOPPING.name, host="127.0.0.1", port=0))
+        except BackendUnavailable as error:
+            raised.append(error)
+
+    thread = threading.Thread(target=start, daemon=True)  # a server that came up would serve forever
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "serve reported SERVING without the kubernetes package"
+    assert len(raised) == 1 and re.search(r"cannot load no_such_package \(not installed\); install it with: "
+                                          r"pip install 'katib-suggest\[early-stopping\]'", str(raised[0]))
+
+
+def test_the_start_up_check_finds_the_kubernetes_client_without_importing_it():
+    code = ("import sys; from katib_suggestion.served import check_ready; check_ready('early-stopping'); "
+            "assert 'kubernetes' not in sys.modules, 'imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 def _wait_serving(address: str, process: subprocess.Popen) -> None:

@@ -20,5 +20,5 @@ def make_stopping_server(config: Config, writer_factory=None, db_config: DBManag
                                      db_config=db_config)
     loop, server, health_servicer, port = built_on_loop(
         build_server(config, partial(add_to_server, servicer), SERVICE), pools)
-    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, None, loop,
+    return Running(ServerHandle(loop, server, pools), port, health_servicer, metrics, EARLY_STOPPING.name, loop,
                    EARLY_STOPPING.health_names)
