@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from katib_suggestion.registry import DeferredBackend
 from katib_suggestion.scheduler import FairExecutor
 from katib_suggestion.served import check_ready
 from katib_suggestion.service import SuggestionServicer, add_to_server
+from katib_suggestion.stop_signal import StopSignal
 from katib_suggestion.stopping.declaration import EARLY_STOPPING
 
 log = logging.getLogger(__name__)
@@ -214,15 +214,7 @@ def serve(config: Config) -> int:
         running = make_stopping_server(config)
     else:
         running = make_server(config)
-    stopping = threading.Event()
-
-    def on_signal(signum, _frame):
-        log.info("received %s: NOT_SERVING, finishing calls in flight (grace %.0fs)",
-                 signal.Signals(signum).name, config.grace_period)
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop_signal = StopSignal()
     running.server.start()
     if config.metrics_port is not None:
         port = running.metrics.serve_metrics(config.host, config.metrics_port)
@@ -234,7 +226,8 @@ def serve(config: Config) -> int:
         running.server.stop(0).wait()
         raise  # the CLI prints it and exits 2: a pod that crashes with the reason, not one that hangs
     log.info("katib-suggest %s backend serving on %s:%d", config.backend, config.host, running.port)
-    stopping.wait()
+    log.info("received %s: NOT_SERVING, finishing calls in flight (grace %.0fs)", stop_signal.wait(),
+             config.grace_period)
     running.shutdown(config.grace_period, config.drain_period)
     log.info("stopped")
     return 0

@@ -45,8 +45,9 @@ class ServerProcess:
         self.address = f"127.0.0.1:{self.port}"
         args = [*(command or [katib_suggest()]), "serve", "--backend", backend, "--host", "127.0.0.1",
                 "--port", str(self.port), *extra]
+        # faulthandler: a server that does not stop is asked for every thread's stack (see terminate)
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        env={**os.environ, **(env or {})})
+                                        env={**os.environ, "PYTHONFAULTHANDLER": "1", **(env or {})})
 
     def wait_serving(self, timeout: float = 30.0) -> float:
         """Seconds until the health check said SERVING (a fresh channel per try: a channel that
@@ -69,9 +70,16 @@ class ServerProcess:
     def stub(self, channel):
         return api_pb2_grpc.SuggestionStub(channel)
 
-    def terminate(self, timeout: float = 30.0) -> tuple[int, str]:
+    def terminate(self, timeout: float = 45.0) -> tuple[int, str]:
+        """SIGTERM, as the kubelet sends it; (exit status, output). ``timeout`` covers the server's drain
+        and grace periods (1 + 30 s). A server still running then fails the test with its threads' stacks."""
         self.process.send_signal(signal.SIGTERM)
-        output, _ = self.process.communicate(timeout=timeout)
+        try:
+            output, _ = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack, then it dies
+            output, _ = self.process.communicate(timeout=30)
+            raise AssertionError(f"the server did not stop {timeout:g} s after SIGTERM:\n{output}") from None
         return self.process.returncode, output
 
     def kill(self) -> None:

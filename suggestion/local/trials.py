@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -13,6 +13,7 @@ from katib_suggestion.local.groups import ProcessGroups
 from katib_suggestion.local.process import Outcome
 from katib_suggestion.local.progress import Progress
 from katib_suggestion.local.stopping import LocalStopping
+from katib_suggestion.stop_signal import first_completed
 
 # trial name, assignments -> outcome; runs in a worker thread
 TrialFunction = Callable[[str, dict[str, str]], Outcome]
@@ -57,7 +58,7 @@ class LocalTrials:
     def wait(self, running: list[api_pb2.Trial]) -> list[tuple[api_pb2.Trial, float | None]]:
         """Trials that succeeded or failed; killed ones are kept here only (the experiment is stopping)."""
         by_future = {self._futures[t.name]: t for t in running if t.name in self._futures}
-        done, _ = wait(by_future, return_when=FIRST_COMPLETED)
+        done = first_completed(by_future)
         ended = []
         for future in done:
             item = self._collect(by_future[future].name)

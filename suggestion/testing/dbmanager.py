@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import sys
 import threading
 from collections.abc import Iterable
@@ -25,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from katib_api import api_pb2, api_pb2_grpc
+from katib_suggestion.stop_signal import StopSignal
 
 KATIB_PORT = 6789  # katib-db-manager listens on 0.0.0.0:6789
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
@@ -144,11 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=KATIB_PORT, help=f"port (Katib's: {KATIB_PORT})")
     args = parser.parse_args(argv)
     server, port = start_server(DBManagerDouble(), f"{args.host}:{args.port}")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop_signal = StopSignal()
     print(f"DB manager double serving on {args.host}:{port}", file=sys.stderr, flush=True)
-    stop.wait()
+    stop_signal.wait()
     server.stop(1).wait()
     return 0
 
