@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import logging
-import threading
 
-from katib_suggestion import collector
 from katib_suggestion.backend import Backend
 from katib_suggestion.errors import BackendUnavailable
 from katib_validators.catalog import Registered, registered
-
-log = logging.getLogger(__name__)
 
 
 def declared(name: str) -> Registered:
@@ -67,10 +62,11 @@ def _names_the_module(error: ImportError, module_name: str) -> bool:
 
 
 class DeferredBackend:
-    """A backend imported on a background thread once the server is up.
+    """A backend whose libraries are checked when the server is made and that is imported on first use.
 
-    A call that arrives before the import has finished waits for it on Python's
-    import lock, so it is answered exactly as by an eagerly loaded backend.
+    ``serve`` imports it before reporting SERVING (served.check_ready); a call that arrives while
+    another thread imports it waits on Python's import lock, so it is answered exactly as by an
+    eagerly loaded backend.
     """
 
     def __init__(self, name: str):
@@ -79,19 +75,6 @@ class DeferredBackend:
             raise BackendUnavailable(f"the {name} backend needs {', '.join(missing)}; install it with: "
                                      f"{install_hint(declared(name))}")
         self.name = name
-
-    def warm_up(self) -> threading.Thread:
-        thread = threading.Thread(target=self._load_logged, name=f"import-{self.name}", daemon=True)
-        thread.start()
-        return thread
-
-    def _load_logged(self) -> None:
-        try:
-            load_backend(self.name)
-        except BackendUnavailable:
-            log.exception("the %s backend failed to import; every call will report it", self.name)
-            return
-        collector.settle()  # everything a call needs is loaded now
 
     def suggest(self, request):
         return load_backend(self.name).suggest(request)

@@ -15,6 +15,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from katib_api import api_pb2
+from katib_suggestion import collector
 from katib_suggestion.errors import BackendUnavailable
 from katib_suggestion.listen import add_port
 from katib_suggestion.memory import return_large_allocations_to_the_os
@@ -225,6 +226,7 @@ def serve(config: Config) -> int:
     except BackendUnavailable:
         running.server.stop(0).wait()
         raise  # the CLI prints it and exits 2: a pod that crashes with the reason, not one that hangs
+    collector.settle()  # everything a call needs is loaded now
     log.info("katib-suggest %s backend serving on %s:%d", config.backend, config.host, running.port)
     log.info("received %s: NOT_SERVING, finishing calls in flight (grace %.0fs)", stop_signal.wait(),
              config.grace_period)

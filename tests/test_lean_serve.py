@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from katib_suggestion.collector import YOUNG_THRESHOLD
 from katib_suggestion.lean_imports import without_openssl
+from katib_suggestion.quality.latency import free_port
 from replay_corpus import load, reply_document, request_of
 from servers import ServerProcess
+from test_stop_signal import run_child
 
 ENTRIES = load()
 
@@ -51,3 +54,24 @@ def test_a_module_loaded_already_is_left_alone():
     before = sys.modules.get("hashlib")
     with without_openssl():
         assert sys.modules.get("hashlib") is before
+
+
+@pytest.mark.parametrize("backend", ["optuna", "early-stopping"])
+def test_serve_settles_the_collector_once_what_it_serves_is_loaded(backend):
+    """collector.settle: what is loaded is frozen and young collections run every 10,000 objects, in the
+    process the image runs (`serve` through the CLI), not only where a test calls it."""
+    port = free_port()
+    result = run_child(f"""
+        import gc, sys
+        from katib_suggestion.cli import main
+        def report():
+            if not serving("127.0.0.1:{port}"):
+                return False
+            print("threshold", gc.get_threshold()[0], "frozen", gc.get_freeze_count() > 0, flush=True)
+            return True
+        signal_from_another_thread(report, signal.SIGTERM)
+        sys.exit(main(["serve", "--backend", "{backend}", "--host", "127.0.0.1", "--port", "{port}",
+                       "--drain-period", "0"]))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert f"threshold {YOUNG_THRESHOLD} frozen True" in result.stdout, result.stdout + result.stderr

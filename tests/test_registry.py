@@ -33,7 +33,6 @@ def test_a_backend_whose_object_has_no_suggest_is_refused(monkeypatch):
 
 def test_deferred_backend_answers_like_the_loaded_one():
     deferred = registry.DeferredBackend("optuna")
-    deferred.warm_up().join(timeout=60)
     request = SuggestionRequest(make_experiment("optuna", "tpe"), (), 3, seed=5)
     assert deferred.suggest(request) == registry.load_backend("optuna").suggest(request)
 

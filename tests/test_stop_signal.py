@@ -11,7 +11,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 from katib_suggestion.quality.latency import free_port
@@ -42,23 +41,22 @@ def serving(address):
 """
 
 
-def _child(body: str, timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
-    """Run ``body`` in a fresh interpreter (signal handlers belong to its main thread); its result and
-    seconds taken. A child that never ran its handler is killed at ``timeout`` and fails the test."""
+def run_child(body: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``body`` in a fresh interpreter (signal handlers belong to its main thread), with
+    signal_from_another_thread and serving defined. A child that never ran its handler is killed at
+    ``timeout`` and fails the test."""
     program = SIGNAL_FROM_ANOTHER_THREAD + SERVING + textwrap.dedent(body)
-    start = time.monotonic()
     try:
-        result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=timeout)
+        return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as expired:
         pytest.fail(f"the signal sent to a non-main thread was never handled:\n{expired.stdout}\n{expired.stderr}")
-    return result, time.monotonic() - start
 
 
 @pytest.mark.parametrize("backend", ["optuna", "early-stopping"])
 @pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
 def test_serve_stops_gracefully_when_the_signal_lands_on_another_thread(backend, signum):
     port = free_port()
-    result, _ = _child(f"""
+    result = run_child(f"""
         import sys
         from katib_suggestion.cli import main
         signal_from_another_thread(lambda: serving("127.0.0.1:{port}"), signal.{signum})
@@ -72,7 +70,7 @@ def test_serve_stops_gracefully_when_the_signal_lands_on_another_thread(backend,
 
 def test_the_db_manager_double_stops_when_the_signal_lands_on_another_thread():
     port = free_port()
-    result, _ = _child(f"""
+    result = run_child(f"""
         import sys
         from katib_suggestion.testing.dbmanager import main
         signal_from_another_thread(lambda: serving("127.0.0.1:{port}"), signal.SIGTERM)
@@ -84,7 +82,7 @@ def test_the_db_manager_double_stops_when_the_signal_lands_on_another_thread():
 def test_ctrl_c_interrupts_a_wait_for_the_first_finished_future():
     """The local runner and the benchmark pool wait for trials or runs with first_completed: a Ctrl-C
     must not wait for the next trial to end (an hour on a GPU)."""
-    result, _ = _child("""
+    result = run_child("""
         from concurrent.futures import Future
         from katib_suggestion.stop_signal import first_completed
         waiting = []
