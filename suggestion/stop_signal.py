@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import queue
 import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -34,9 +35,6 @@ class StopSignal:
             self._signum = signum
         self._received.set()
 
-    def received(self) -> bool:
-        return self._received.is_set()
-
     def wait(self) -> str:
         """Block until SIGTERM or SIGINT arrived (now or earlier); the signal's name."""
         while not self._received.wait(WAKE_SECONDS):
@@ -48,8 +46,26 @@ def first_completed(futures: Iterable[Future]) -> set[Future]:
     """The futures done once at least one is (``concurrent.futures.wait`` with FIRST_COMPLETED), waited
     for in slices so that Ctrl-C or SIGTERM reaches its handler in time (see WAKE_SECONDS)."""
     futures = set(futures)
-    while futures:
+    if not futures:
+        return set()
+    while True:
         done, _ = wait(futures, timeout=WAKE_SECONDS, return_when=FIRST_COMPLETED)
         if done:
             return done
-    return set()
+
+
+def in_completion_order(futures: Iterable[Future]) -> Iterator[Future]:
+    """Each future as it completes (``concurrent.futures.as_completed``), waited for in slices like
+    first_completed; each future is watched once, so a wake-up costs the same for 2 or 2,000 of them."""
+    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+    futures = list(futures)
+    for future in futures:
+        future.add_done_callback(finished.put)
+    for _ in futures:
+        while True:
+            try:
+                future = finished.get(timeout=WAKE_SECONDS)
+            except queue.Empty:
+                continue
+            yield future
+            break

@@ -140,10 +140,7 @@ def serve_one_call_and_stop(argv: list[str], env: dict[str, str], cwd: Path, por
         with grpc.insecure_channel(server.address) as channel:
             reply = api_pb2_grpc.SuggestionStub(channel).GetSuggestions(request, timeout=60)
         assert len(reply.parameter_assignments) == 2
-        try:
-            return server.terminate(timeout=60)
-        except subprocess.TimeoutExpired as error:
-            pytest.fail(f"no exit within 60 s of SIGTERM; output:\n{error.output}")
+        return server.terminate(timeout=60)  # fails with every thread's stack if it does not stop
     finally:
         if server.process.poll() is None:
             server.process.send_signal(signal.SIGKILL)

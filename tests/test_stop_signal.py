@@ -105,3 +105,33 @@ def test_first_completed_returns_what_is_done():
     done.set_result(1)
     assert first_completed([done, waiting]) == {done}
     assert first_completed([]) == set()
+
+
+def test_ctrl_c_interrupts_a_wait_for_futures_in_completion_order():
+    """The benchmark pools read their runs with in_completion_order."""
+    result = run_child("""
+        from concurrent.futures import Future
+        from katib_suggestion.stop_signal import in_completion_order
+        waiting = []
+        signal_from_another_thread(lambda: waiting and time.sleep(0.5) is None, signal.SIGINT)
+        try:
+            waiting.append(True)
+            list(in_completion_order([Future()]))  # never completes
+        except KeyboardInterrupt:
+            print("interrupted")
+    """)
+    assert result.stdout.strip() == "interrupted", result.stderr
+
+
+def test_in_completion_order_yields_each_future_once_as_it_completes():
+    import threading
+    from concurrent.futures import Future
+
+    from katib_suggestion.stop_signal import in_completion_order
+
+    first, second, third = Future(), Future(), Future()
+    second.set_result(2)
+    threading.Timer(0.3, first.set_result, (1,)).start()
+    threading.Timer(0.6, third.set_result, (3,)).start()
+    assert list(in_completion_order([first, second, third])) == [second, first, third]
+    assert list(in_completion_order([])) == []

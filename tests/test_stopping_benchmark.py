@@ -114,3 +114,12 @@ def test_resumed_runs_come_from_the_shared_journal_and_a_cut_line_loses_nothing_
     journal.write(second)
     journal.close()
     assert finished(path, tasks, StopResult.from_json) == {first.task: first, second.task: second}
+
+
+def test_runs_in_worker_processes_equal_the_runs_in_this_one_in_task_order():
+    """--workers 2 goes through quality.pool (one Ctrl-C ends every worker); the results do not change."""
+    tasks = [bench.StopTask("curves-branin", "random", arm, seed) for arm in ("asha", "optuna-sha") for seed in (0, 1)]
+    progress = []
+    in_workers = bench.run_all(tasks, 2, progress.append)
+    assert in_workers == bench.run_all(tasks, 1)
+    assert sorted(progress, key=lambda result: tasks.index(result.task)) == in_workers  # each reported once

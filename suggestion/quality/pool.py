@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from katib_suggestion.stop_signal import first_completed
+from katib_suggestion.stop_signal import in_completion_order
 
 GRACE = 5.0  # seconds between SIGTERM and SIGKILL
 _POLL = 0.05
@@ -31,12 +31,9 @@ def pool_results(work: Callable, items: Iterable, workers: int) -> Iterator:
     # spawn, not fork: forking a process that already runs gRPC threads can deadlock the child
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_signals)
     try:
-        pending = {pool.submit(_in_worker, work, item) for item in items}
-        while pending:
-            done = first_completed(pending)
-            pending -= done
-            for future in done:
-                yield future.result()
+        futures = [pool.submit(_in_worker, work, item) for item in items]
+        for future in in_completion_order(futures):
+            yield future.result()
     except BaseException:
         stop_workers(pool)
         raise

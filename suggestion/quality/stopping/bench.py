@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 
 from katib_suggestion.local.driver import Condition, ExperimentDriver
 from katib_suggestion.quality.stopping.arms import ARMS
@@ -85,17 +83,20 @@ def _stub(algorithm: str):
 
 
 def run_all(tasks: list[StopTask], workers: int, progress=None) -> list[StopResult]:
+    """Every task's result, in task order; ``workers`` <= 1 runs them in this process. The worker
+    pool is the quality benchmark's: one Ctrl-C ends every worker within seconds."""
     if workers <= 1:
-        results = []
-        for task in tasks:
-            results.append(run_task(task))
-            if progress:
-                progress(results[-1])
-        return results
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        results = []
-        for result in pool.map(run_task, tasks, chunksize=1):
-            results.append(result)
+        stream = (run_task(task) for task in tasks)
+    else:
+        from katib_suggestion.quality.pool import pool_results
+
+        stream = pool_results(run_task, tasks, workers)
+    by_task = {}
+    try:
+        for result in stream:
+            by_task[result.task] = result
             if progress:
                 progress(result)
-        return results
+    finally:  # Ctrl-C while a result is recorded: the workers must end now, not when the stream is collected
+        getattr(stream, "close", lambda: None)()
+    return [by_task[task] for task in tasks]
