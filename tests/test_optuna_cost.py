@@ -105,9 +105,10 @@ def test_a_narrow_grid_is_priced_by_its_values_not_by_the_candidates():
 
 
 @given(st.lists(st.integers(1, 10**12), max_size=8), st.integers(1, 5000), st.integers(0, 20_000))
-def test_the_stepped_pairs_lookup_is_the_sum_over_the_grids(grids, candidates, trials):
+def test_the_stepped_pairs_lookups_are_the_sum_and_the_largest_over_the_grids(grids, candidates, trials):
     sizes = Sizes(trials, len(grids), len(grids), 0, 0, candidates, tuple(grids))
     assert sizes.stepped_pairs() == sum(min(candidates, g) * min(trials + 1, 3 * g + 1) for g in grids)
+    assert sizes.widest_pairs() == max((min(candidates, g) * min(trials + 1, 3 * g + 1) for g in grids), default=0)
 
 
 @pytest.mark.parametrize("multivariate", [False, True])
