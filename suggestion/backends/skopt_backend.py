@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import random
 import warnings
 
@@ -21,7 +20,6 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from skopt import Optimizer
 from skopt.space import Space
-from skopt.utils import normalize_dimensions
 
 DEGRADED_LABEL = "katib-suggest/degraded"
 
@@ -39,8 +37,8 @@ class SkoptBackend:
             return _suggest(request)
 
 
-def _suggest(request: SuggestionRequest, plan: Plan | None = None) -> Proposal:
-    """The call's points; ``plan`` replaces the budget's plan (the cost benchmark measures given plans)."""
+def _suggest(request: SuggestionRequest) -> Proposal:
+    """The call's points (the cost benchmark and its tests record the plans by replacing plan_of)."""
     codec = SpaceCodec(request.experiment.space)
     told = split(request, codec)
     rng = np.random.RandomState(request.seed)
@@ -48,7 +46,7 @@ def _suggest(request: SuggestionRequest, plan: Plan | None = None) -> Proposal:
     points = _random_points(codec, random_count, rng)
     labels: dict[str, str] = {}
     if request.count > random_count:
-        plan = plan or plan_of(request, codec, told, request.count - random_count)
+        plan = plan_of(request, codec, told, request.count - random_count)
         model_points = _model_points(request, codec, told, plan, rng)
         points += model_points + _random_points(codec, request.count - random_count - plan.count, rng)
         if plan.degraded:
@@ -87,7 +85,7 @@ def plan_of(request: SuggestionRequest, codec: SpaceCodec, told: Told, count: in
     """How much work the call does, from the request alone (skopt_budget): a busy machine makes
     a call slower, never its answer different."""
     settings = request.experiment.settings
-    shape = Shape(settings["base_estimator"], Space(_unit_dimensions(codec)).transformed_n_dims,
+    shape = Shape(settings["base_estimator"], Space(codec.unit_dimensions).transformed_n_dims,
                   len(codec.dimensions), settings["acq_func"], len(request.history),
                   request.count)
     return plan_for(shape, len(told.finished), len(told.pending), count, _acq_optimizer(settings, codec),
@@ -153,7 +151,7 @@ def _optimizer(plan: Plan, codec: SpaceCodec, told: Told, acq_func: str, seed: i
     else:
         model = tree_model(plan.estimator, codec.dimensions, seed)
     optimizer = Optimizer(
-        _unit_dimensions(codec), base_estimator=model, n_initial_points=0, acq_func=acq_func,
+        codec.unit_dimensions, base_estimator=model, n_initial_points=0, acq_func=acq_func,
         acq_optimizer=plan.acq_optimizer, random_state=seed, model_queue_size=1,
         acq_optimizer_kwargs={"n_points": plan.candidates, "n_restarts_optimizer": LBFGS_RESTARTS},
     )
@@ -171,18 +169,6 @@ def _optimizer(plan: Plan, codec: SpaceCodec, told: Told, acq_func: str, seed: i
     checkpoint()
     optimizer.tell(xs, ys)
     return optimizer
-
-
-def _unit_dimensions(codec: SpaceCodec) -> list:
-    """The dimensions with numbers mapped onto [0, 1], as skopt does for a GP only.
-
-    scikit-learn's trees read their input as float32: bounds beyond ~3.4e38
-    overflow ("value too large for dtype float32") and tiny or narrow ranges
-    collapse onto one float32 value. Trees only compare values, so the unit
-    scale changes nothing else for numbers; log scales become linear in the
-    exponent, as for the GP.
-    """
-    return normalize_dimensions(copy.deepcopy(codec.dimensions)).dimensions
 
 
 BACKEND = SkoptBackend()

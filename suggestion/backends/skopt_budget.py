@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, replace
 
 from katib_suggestion.backends.skopt_costs import COSTS
+from katib_validators.budget import largest
 
 # The budget is CPU seconds of one core; a plan is made for SAFETY of it on the machine the
 # constants were measured on (benchmarks/skopt_cost.py, whose predictions no probe exceeded),
@@ -140,7 +141,8 @@ def _shrink(plan: Plan, target: float) -> Plan | None:
     if plan.count > 1:
         # a batch too large for a fit per point even at the smallest settings: the model places
         # the most points that fit, the rest of the batch is drawn at random
-        return _tag(replace(plan, count=_most_points(plan, target)), "random-rest")
+        most = largest(1, plan.count - 1, lambda count: replace(plan, count=count).seconds() <= target)
+        return _tag(replace(plan, count=most), "random-rest")
     return None
 
 
@@ -149,17 +151,6 @@ def _with_history(plan: Plan, size: int) -> Plan:
     pending = min(plan.pending, size // 2)
     window = min(plan.window, size - pending)
     return replace(plan, window=window, pending=pending, fit_window=min(plan.fit_window, window))
-
-
-def _most_points(plan: Plan, target: float) -> int:
-    low, high = 1, plan.count - 1
-    while low < high:
-        middle = (low + high + 1) // 2
-        if replace(plan, count=middle).seconds() <= target:
-            low = middle
-        else:
-            high = middle - 1
-    return low
 
 
 def _too_big(plan: Plan) -> bool:

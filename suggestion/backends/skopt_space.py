@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from katib_suggestion.exact import EXACT_INDEX
 from katib_suggestion.model import Kind, Parameter, Point, SearchSpace, Value
 from skopt.space import Categorical, Dimension, Integer, Real
+from skopt.utils import normalize_dimensions
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,20 @@ class SpaceCodec:
     def __init__(self, space: SearchSpace):
         self.codecs = tuple(codec_for(p) for p in space)
         self.dimensions = [c.dimension for c in self.codecs]
+
+    @cached_property
+    def unit_dimensions(self) -> list[Dimension]:
+        """The dimensions with numbers mapped onto [0, 1], as skopt does for a GP only; made once per call
+        (the plan counts their columns, the Optimizer is built on them).
+
+        scikit-learn's trees read their input as float32: bounds beyond ~3.4e38
+        overflow ("value too large for dtype float32") and tiny or narrow ranges
+        collapse onto one float32 value. Trees only compare values, so the unit
+        scale changes nothing else for numbers; log scales become linear in the
+        exponent, as for the GP.
+        """
+        # normalize_dimensions sets the transform of the objects it is given: a copy keeps ours as they are
+        return normalize_dimensions(copy.deepcopy(self.dimensions)).dimensions
 
     def to_skopt(self, point: Mapping[str, Value]) -> list[Value]:
         return [c.to_skopt(point[c.parameter.name]) for c in self.codecs]
