@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from google.protobuf.message import DecodeError
 from katib_api import api_pb2
 from katib_suggestion.model import Objective, Point, SearchSpace, Trial, TrialState
+from katib_validators.numeric import finite
 
 _TYPES = {api_pb2.DOUBLE: "double", api_pb2.INT: "int", api_pb2.DISCRETE: "discrete",
           api_pb2.CATEGORICAL: "categorical"}
@@ -165,11 +165,7 @@ def _outcome(trial: api_pb2.Trial, objective: Objective) -> tuple[TrialState, fl
 def _metric(metrics: Iterable[api_pb2.Metric], name: str) -> float | None:
     for metric in metrics:
         if metric.name == name:
-            try:
-                value = float(metric.value)
-            except ValueError:
-                return None  # e.g. Katib's "unavailable"
-            return value if math.isfinite(value) else None
+            return finite(metric.value)  # None for Katib's "unavailable" too
     return None
 
 

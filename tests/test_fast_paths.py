@@ -134,6 +134,6 @@ def test_hyperopt_unit_coordinate_is_bit_for_bit_the_definition(p, distribution,
     value = p.from_unit(u)
     if codec.shape == "unit":
         value = float(value) + nudge * max(1.0, abs(float(value)))  # a rounding error outside, too
-        assert codec.to_internal(value) == _quantile_by_definition(p, value)
+        assert codec.converter(value) == _quantile_by_definition(p, value)
     else:
-        assert codec.to_internal(value) == p.index_of(value)
+        assert codec.converter(value) == p.index_of(value)

@@ -54,13 +54,10 @@ class Codec:
             return hp.quniform(p.name, -0.5, p.cardinality() - 0.5, 1)
         return hp.uniform(p.name, 0.0, 1.0)
 
-    def to_internal(self, value: Value) -> float:
-        return self.converter(value)
-
     @cached_property
     def converter(self) -> Callable[[Value], float]:
-        """``to_internal`` with the shape chosen and the prior's constants worked out once: a replay
-        converts every value of the history."""
+        """A value -> its internal number (the inverse of from_internal), with the shape chosen and the
+        prior's constants worked out once: a replay converts every value of the history."""
         p = self.parameter
         if self.shape in ("choice", "grid"):
             return p.indexer

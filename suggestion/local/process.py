@@ -10,7 +10,6 @@ one value per metric chosen by its metric strategy.
 from __future__ import annotations
 
 import functools
-import math
 import os
 import re
 import shlex
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from katib_suggestion.local.groups import End, ProcessGroups, Stopped
+from katib_validators.numeric import finite
 
 # Names a built-in benchmark function in an Experiment's metadata.annotations (katib-suggest run).
 FUNCTION_ANNOTATION = "katib-suggest.kubeflow.org/function"
@@ -104,7 +104,7 @@ class Collector:
         found = []
         for pattern in self._patterns:
             for match in pattern.finditer(line):
-                name, value = match.group(1).strip(), _number(match.group(2))
+                name, value = match.group(1).strip(), finite(match.group(2))
                 if name in self.strategies and value is not None:
                     found.append((name, value))
         return found
@@ -121,14 +121,6 @@ class Collector:
                     "in another form, describe that form in spec.metricsCollectorSpec.source.filter.metricsFormat")
         return (f"no line of the trial's output ({where}) mentions {self.objective} in a form that "
                 "spec.metricsCollectorSpec.source.filter.metricsFormat matches; check those filters")
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text.strip())
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def primary_container(template: Mapping[str, Any]) -> Mapping[str, Any]:
