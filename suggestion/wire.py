@@ -122,12 +122,11 @@ def trials_to_history(trials: Iterable[api_pb2.Trial], space: SearchSpace, objec
     history = History()
     parsers = [(p.name, p.parser) for p in space]  # looked up once: a request holds thousands of values
     for trial in trials:
-        assignments = trial.spec.parameter_assignments.assignments
-        given = {a.name: a.value for a in assignments}
+        given = {a.name: a.value for a in trial.spec.parameter_assignments.assignments}
         try:
             params = {name: parse(given[name]) for name, parse in parsers}
         except (KeyError, ValueError):  # the careful path says which value and why
-            params, reason = _params(assignments, space)
+            params, reason = _params(given, space)
             if params is None:
                 history.skipped.append(f"{trial.name}: {reason}")
                 continue
@@ -136,8 +135,8 @@ def trials_to_history(trials: Iterable[api_pb2.Trial], space: SearchSpace, objec
     return history
 
 
-def _params(assignments: Sequence[api_pb2.ParameterAssignment], space: SearchSpace) -> tuple[Point | None, str]:
-    given = {a.name: a.value for a in assignments}
+def _params(given: Mapping[str, str], space: SearchSpace) -> tuple[Point | None, str]:
+    """The trial's point, or None and which value does not fit and why (the fast path above failed)."""
     missing = [n for n in space.names if n not in given]
     if missing:
         return None, f"no value for {', '.join(missing)}"

@@ -139,7 +139,7 @@ class Restarts:
     small: bool = True  # the first run's evaluations count as small ones, as goptuna does
     evaluations: tuple[int, int] = (0, 0)  # (small, large)
     runs: list[tuple[str, int, float]] = field(default_factory=list)  # (regime, popsize, step scale)
-    current: tuple[int, float, np.ndarray] | None = None  # how the current run was started
+    start_mean: np.ndarray | None = None  # where the current run (runs[-1]) started
 
     @classmethod
     def plan(cls, experiment: Experiment, numeric: list[Parameter]) -> Restarts:
@@ -173,13 +173,13 @@ class Restarts:
         """A run whose initial standard deviation is ``scale`` times the planned step per parameter."""
         popsize = min(popsize, max_popsize(self.dim))  # restarts grow it: keep one update's memory
         self.runs.append((regime, popsize, scale))
-        self.current = (popsize, scale, mean.copy())
+        self.start_mean = mean.copy()
         return self.rebuilt()
 
     def rebuilt(self) -> CMA:
         """The current run as it started (cheaper than keeping a deep copy of it for the rare retelling)."""
-        popsize, scale, mean = self.current
+        _, popsize, scale = self.runs[-1]
         top = max(self.steps)
         cov = None if len(set(self.steps)) == 1 else np.diag((np.array(self.steps) / top) ** 2)
-        return CMA(mean=mean, sigma=top * scale, bounds=np.array([[0.0, 1.0]] * self.dim), cov=cov,
+        return CMA(mean=self.start_mean, sigma=top * scale, bounds=np.array([[0.0, 1.0]] * self.dim), cov=cov,
                    seed=derive_seed(self.seed, "cma", self.restarts), population_size=popsize)
