@@ -180,12 +180,26 @@ def test_population_and_dimensions_are_bounded_at_validate(stub):
     assert error is not None and f"cmaes models at most {MAX_DIMENSIONS} int or double" in error.details()
 
 
+UNITS = {"name": "units", "parameterType": "int", "feasibleSpace": {"min": "0", "max": "1000"}}
+
+
+def _unsound_history(experiment) -> tuple[Trial, ...]:
+    """30 rounds that converge below one step of ``units`` (its rounded values become outliers), then 30
+    trials far outside the distribution, better than all of them (they can overflow the step size)."""
+    history: tuple[Trial, ...] = ()
+    for round_ in range(30):
+        points = cmaes_points(SuggestionRequest(experiment, history, 6, round_)).points
+        history += tuple(Trial(f"r{round_}-{i}", p, TrialState.COMPLETED,
+                               (p["lr"] - 0.02) ** 2 + (p["units"] - 300.4) ** 2) for i, p in enumerate(points))
+    return history + tuple(Trial(f"far-{i}", {"lr": 0.05, "units": 1000}, TrialState.COMPLETED, -1.0 - i)
+                           for i in range(30))
+
+
 @pytest.mark.parametrize("strategy", ["none", "bipop"])
 def test_rounding_and_outliers_never_break_the_replay(strategy, monkeypatch):
     """Converging below one step of an int parameter makes its rounded values outliers, and trials
     far outside the distribution can overflow the step size: the last sound state is kept."""
-    units = {"name": "units", "parameterType": "int", "feasibleSpace": {"min": "0", "max": "1000"}}
-    experiment = make_experiment("optuna", "cmaes", [LR, units], {"restart_strategy": strategy})
+    experiment = make_experiment("optuna", "cmaes", [LR, UNITS], {"restart_strategy": strategy})
     verdicts = []
 
     def spy(optimizer) -> bool:
@@ -193,13 +207,7 @@ def test_rounding_and_outliers_never_break_the_replay(strategy, monkeypatch):
         return verdicts[-1]
 
     monkeypatch.setattr(cmaes_replay, "_unsound", spy)
-    history: tuple[Trial, ...] = ()
-    for round_ in range(30):
-        points = cmaes_points(SuggestionRequest(experiment, history, 6, round_)).points
-        history += tuple(Trial(f"r{round_}-{i}", p, TrialState.COMPLETED,
-                               (p["lr"] - 0.02) ** 2 + (p["units"] - 300.4) ** 2) for i, p in enumerate(points))
-    history += tuple(Trial(f"far-{i}", {"lr": 0.05, "units": 1000}, TrialState.COMPLETED, -1.0 - i)
-                     for i in range(30))
+    history = _unsound_history(experiment)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow inside the library would surface here
         points = cmaes_points(SuggestionRequest(experiment, history, 6, 99)).points
@@ -211,18 +219,10 @@ UNSOUND_ANSWERS = Path(__file__).parent / "data" / "cmaes-unsound-answers.json"
 
 
 def test_the_rare_retelling_gives_the_answers_it_gave_before_the_replay_got_cheaper():
-    """The scenario above, seeded, for every restart strategy: answers written by the code that kept a
+    """_unsound_history, seeded, for every restart strategy: answers written by the code that kept a
     deep copy of each run's start (issue 25) must come out of the run rebuilt from its settings."""
-    units = {"name": "units", "parameterType": "int", "feasibleSpace": {"min": "0", "max": "1000"}}
     answers = []
     for strategy in ("none", "bipop", "ipop"):
-        experiment = make_experiment("optuna", "cmaes", [LR, units], {"restart_strategy": strategy, "random_state": 3})
-        history: tuple[Trial, ...] = ()
-        for round_ in range(30):
-            points = cmaes_points(SuggestionRequest(experiment, history, 6, round_)).points
-            history += tuple(Trial(f"r{round_}-{i}", p, TrialState.COMPLETED, (p["lr"] - 0.02) ** 2
-                                   + (p["units"] - 300.4) ** 2) for i, p in enumerate(points))
-        history += tuple(Trial(f"far-{i}", {"lr": 0.05, "units": 1000}, TrialState.COMPLETED, -1.0 - i)
-                         for i in range(30))
-        answers.append(cmaes_points(SuggestionRequest(experiment, history, 6, 99)).points)
+        experiment = make_experiment("optuna", "cmaes", [LR, UNITS], {"restart_strategy": strategy, "random_state": 3})
+        answers.append(cmaes_points(SuggestionRequest(experiment, _unsound_history(experiment), 6, 99)).points)
     assert answers == json.loads(UNSOUND_ANSWERS.read_text())

@@ -143,8 +143,7 @@ import katib_suggestion.pipeline, katib_suggestion.registry, katib_suggestion.se
 assert "hyperopt" not in sys.modules, "hyperopt imported before the backend was asked for"
 from katib_suggestion.registry import load_backend
 backend = load_backend("hyperopt")
-sys.path.insert(0, "tests")
-from conftest import make_experiment
+from katib_suggestion.testing.requests import make_experiment
 from katib_suggestion.model import SuggestionRequest
 backend.suggest(SuggestionRequest(make_experiment("hyperopt", "tpe", None, {"n_startup_jobs": 0}), (), 2, seed=1))
 assert "scipy.stats" not in sys.modules and "hyperopt.atpe_models" not in sys.modules
@@ -156,7 +155,7 @@ print("ok")
 
 
 def test_hyperopt_is_imported_only_by_its_backend_and_without_atpe():
-    run = subprocess.run([sys.executable, "-c", LAZY], capture_output=True, text=True, cwd=TESTS.parent)
+    run = subprocess.run([sys.executable, "-c", LAZY], capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
 
 
