@@ -24,7 +24,7 @@ from katib_suggestion.errors import (
 )
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.scheduler import FairExecutor
-from katib_suggestion.wire import MalformedRequest
+from katib_suggestion.wire import MalformedRequest, parse_request
 
 log = logging.getLogger("katib_suggestion.service")
 LOGGED_DETAILS = 2000  # characters of an error kept in the call's log line
@@ -68,6 +68,13 @@ def reject_malformed(request) -> None:
     if isinstance(request, MalformedRequest):
         raise InvalidRequest(f"the request is not a valid {request.message_type} message ({request.reason}); "
                              "send a message of api.v1.beta1 as Katib's controller does")
+
+
+def parsed(message_type, data: bytes):
+    """The request a worker reads from the call's bytes; InvalidRequest says what is wrong with it."""
+    request = parse_request(message_type, data)
+    reject_malformed(request)
+    return request
 
 
 class CallEdge:

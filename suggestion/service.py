@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import grpc
 from katib_api import api_pb2
-from katib_suggestion.edge import CallEdge, reject_malformed
+from katib_suggestion.edge import CallEdge, parsed
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.pipeline import Suggester
 from katib_suggestion.scheduler import FairExecutor
-from katib_suggestion.wire import experiment_name, parse_request, raw_request
+from katib_suggestion.wire import experiment_name, raw_request
 from katib_validators.budget import MAX_EXPERIMENT_BYTES
 
 
@@ -55,14 +55,12 @@ class SuggestionServicer:
                                      self._validate, experiment_name, fail_closed=True)
 
     def _suggest(self, data: bytes, facts: dict):
-        request = parse_request(api_pb2.GetSuggestionsRequest, data)
-        reject_malformed(request)
+        request = parsed(api_pb2.GetSuggestionsRequest, data)
         facts["count"] = request.current_request_number
         return self._suggester.suggest(request, facts)
 
     def _validate(self, data: bytes, facts: dict):
-        request = parse_request(api_pb2.ValidateAlgorithmSettingsRequest, data)
-        reject_malformed(request)
+        request = parsed(api_pb2.ValidateAlgorithmSettingsRequest, data)
         facts["algorithm"] = request.experiment.spec.algorithm.algorithm_name
         self._suggester.validate(request.experiment)
         return api_pb2.ValidateAlgorithmSettingsReply()

@@ -8,12 +8,12 @@ from contextlib import ExitStack
 
 import grpc
 from katib_api import api_pb2
-from katib_suggestion.edge import LOGGED_NAME, CallEdge, reject_malformed
+from katib_suggestion.edge import LOGGED_NAME, CallEdge, parsed
 from katib_suggestion.observability import CallMetrics
 from katib_suggestion.scheduler import FairExecutor
 from katib_suggestion.stopping import plan, wire
 from katib_suggestion.stopping.dbmanager import DBManagerConfig, ObservationLogs
-from katib_suggestion.wire import experiment_name, parse_request, raw_request
+from katib_suggestion.wire import experiment_name, raw_request
 
 SERVICE = api_pb2.DESCRIPTOR.services_by_name["EarlyStopping"].full_name
 _METHODS = (
@@ -58,7 +58,7 @@ class EarlyStoppingServicer:
                                      self._validate, fail_closed=True)
 
     def _rules(self, data: bytes, facts: dict):
-        request = wire.rules_request(_parsed(api_pb2.GetEarlyStoppingRulesRequest, data))
+        request = wire.rules_request(parsed(api_pb2.GetEarlyStoppingRulesRequest, data))
         facts.update(algorithm=request.algorithm[:LOGGED_NAME], trials=len(request.trials))
         with ExitStack() as opened:  # the DB manager's channel, only if the plan reads it
             rules = plan.stopping_rules(request, lambda: opened.enter_context(
@@ -67,13 +67,13 @@ class EarlyStoppingServicer:
         return wire.rules_reply(rules)
 
     def _set_status(self, data: bytes, facts: dict):
-        trial = _parsed(api_pb2.SetTrialStatusRequest, data).trial_name
+        trial = parsed(api_pb2.SetTrialStatusRequest, data).trial_name
         facts["trial"] = trial[:LOGGED_NAME]
         facts["changed"] = self._writer_instance().mark_early_stopped(trial)
         return api_pb2.SetTrialStatusReply()
 
     def _validate(self, data: bytes, facts: dict):
-        algorithm, settings = wire.spec_of(_parsed(api_pb2.ValidateEarlyStoppingSettingsRequest, data).early_stopping)
+        algorithm, settings = wire.spec_of(parsed(api_pb2.ValidateEarlyStoppingSettingsRequest, data).early_stopping)
         facts["algorithm"] = algorithm[:LOGGED_NAME]
         plan.validate(algorithm, settings)
         return api_pb2.ValidateEarlyStoppingSettingsReply()
@@ -83,12 +83,6 @@ class EarlyStoppingServicer:
             if self._writer is None:
                 self._writer = self._writer_factory()
             return self._writer
-
-
-def _parsed(message_type, data: bytes):
-    request = parse_request(message_type, data)
-    reject_malformed(request)
-    return request
 
 
 def _default_writer():

@@ -30,8 +30,8 @@ def run_stopping(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "stopping-runs.jsonl"
-    kept = list(finished(path, tasks, StopResult.from_json).values()) if args.resume else []
-    resumed = {r.task for r in kept}
+    resumed = finished(path, tasks, StopResult.from_json) if args.resume else {}
+    kept = list(resumed.values())
     tasks = [t for t in tasks if t not in resumed]
     journal = Journal(path, keep=args.resume)  # every run as it ends: --resume keeps them
     done = [0]
