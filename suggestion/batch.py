@@ -47,18 +47,27 @@ def suggest_unique(backend: Backend, request: SuggestionRequest, model_points: i
         ask = replace(request, history=tuple(history), count=wanted, seed=seed, taken=frozenset(seen))
         proposal = backend.suggest(ask)
         labels.update(proposal.labels)
-        for point in proposal.points[:wanted]:
-            key = space.key(point)
-            if key not in seen:
-                seen.add(key)
-                chosen.append(point)
-                history.append(Trial(f"batch-{len(chosen)}", point, TrialState.PENDING))
+        for point in keep_unseen(space, seen, proposal.points[:wanted]):
+            chosen.append(point)
+            history.append(Trial(f"batch-{len(chosen)}", point, TrialState.PENDING))
     missing = request.count - len(chosen)
     if missing:
         rng = random.Random(derive_seed(request.seed, "fallback"))
         taken = [t.params for t in history]
         chosen += unseen_points(space, seen, taken, missing, rng)
     return Batch(chosen, missing, labels)
+
+
+def keep_unseen(space: SearchSpace, seen: set[PointKey], points: list[Point]) -> list[Point]:
+    """The points whose keys are not in ``seen`` (a trial's or an earlier point's), in order; each kept
+    point's key is added to ``seen``."""
+    kept = []
+    for point in points:
+        key = space.key(point)
+        if key not in seen:
+            seen.add(key)
+            kept.append(point)
+    return kept
 
 
 def unseen_points(space: SearchSpace, seen: set[PointKey], taken: list[Point], count: int,

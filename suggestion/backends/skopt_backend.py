@@ -11,7 +11,7 @@ from katib_suggestion.backends.skopt_history import Told, split
 from katib_suggestion.backends.skopt_models import frozen, gaussian_process, tree_model
 from katib_suggestion.backends.skopt_space import SpaceCodec
 from katib_suggestion.backends.skopt_threads import ONE_THREAD
-from katib_suggestion.batch import unseen_points
+from katib_suggestion.batch import keep_unseen, unseen_points
 from katib_suggestion.cancellation import checkpoint
 from katib_suggestion.errors import SearchSpaceExhausted
 from katib_suggestion.model import Point, Proposal, SuggestionRequest, Value
@@ -65,12 +65,7 @@ def _unique(request: SuggestionRequest, points: list[Point]) -> list[Point]:
     """
     space = request.experiment.space
     seen = set(request.taken_keys())
-    kept = []
-    for point in points:
-        key = space.key(point)
-        if key not in seen:
-            seen.add(key)
-            kept.append(point)
+    kept = keep_unseen(space, seen, points)
     if len(kept) == len(points):
         return kept
     taken = [t.params for t in request.history] + kept
