@@ -19,6 +19,10 @@ from katib_suggestion.quality.latency import free_port
 SIGNAL_FROM_ANOTHER_THREAD = """
 import signal, threading, time
 
+# Python leaves SIGINT ignored when its parent ignored it (a background job of a non-interactive
+# shell, as CI may run us): Ctrl-C's own handler, as an interactive start would have it
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 def signal_from_another_thread(ready, signum):
     def send():
         while not ready():
