@@ -141,11 +141,14 @@ class Running:
         for name in self.health_names or ("", KATIB_HEALTH_SERVICE, SUGGESTION_SERVICE):
             self.loop.run(self.health.set(name, status))
 
-    def mark_ready(self) -> None:
-        """Check what serving needs (served.check_ready), then report SERVING: a server whose implementation
+    def mark_ready(self, loaded: Callable[[], None] | None = None) -> None:
+        """Check what serving needs (served.check_ready), run ``loaded`` (serve settles the garbage collector
+        there, so the first call already runs settled), then report SERVING: a server whose implementation
         cannot load (a plugin's broken declaration, a missing extra) must never look ready.
         BackendUnavailable names what is missing."""
         check_ready(self.name)
+        if loaded:
+            loaded()
         self.mark_serving()
 
     def shutdown(self, grace: float, drain: float = 0.0) -> None:
@@ -222,11 +225,10 @@ def serve(config: Config) -> int:
         log.info("Prometheus metrics on %s:%d/metrics", config.host, port)
     running.mark_serving(health_pb2.HealthCheckResponse.NOT_SERVING)  # probes see "starting", not "unknown"
     try:
-        running.mark_ready()
+        running.mark_ready(loaded=collector.settle)  # settled once everything a call needs is loaded
     except BackendUnavailable:
         running.server.stop(0).wait()
         raise  # the CLI prints it and exits 2: a pod that crashes with the reason, not one that hangs
-    collector.settle()  # everything a call needs is loaded now
     log.info("katib-suggest %s backend serving on %s:%d", config.backend, config.host, running.port)
     log.info("received %s: NOT_SERVING, finishing calls in flight (grace %.0fs)", stop_signal.wait(),
              config.grace_period)
